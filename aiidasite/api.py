@@ -1,0 +1,37 @@
+"""DRF glue shared by every app: the exception handler and pagination.
+
+Kept free of views: DRF imports this module while it builds its generic views.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+from rest_framework.pagination import CursorPagination, PageNumberPagination
+from rest_framework.response import Response
+from rest_framework.views import exception_handler as drf_exception_handler
+
+from aiidasite.exceptions import AiidaSiteError
+
+
+def exception_handler(exc: Exception, context: dict[str, Any]) -> Response | None:
+    """Map the project's exceptions to ``{"detail": ...}`` with their status."""
+    if isinstance(exc, AiidaSiteError):
+        return Response({"detail": str(exc)}, status=exc.status_code)
+    return drf_exception_handler(exc, context)
+
+
+class StandardPagination(PageNumberPagination):
+    """Numbered pages for small tables (settings, groups)."""
+
+    page_size_query_param = "page_size"
+    max_page_size = 1000
+
+
+class LargeTablePagination(CursorPagination):
+    """Keyset pages for tables of millions of rows: no COUNT(*), stable order."""
+
+    page_size = 100
+    page_size_query_param = "page_size"
+    max_page_size = 1000
+    ordering = "-id"

@@ -1,0 +1,30 @@
+"""URLs: the admin, the versioned REST API and its OpenAPI schema and docs."""
+
+from django.contrib import admin
+from django.urls import include, path
+from drf_spectacular.views import (
+    SpectacularAPIView,
+    SpectacularRedocView,
+    SpectacularSwaggerView,
+)
+
+from aiidasite.views import api_root
+
+api_v1 = [
+    path("", api_root, name="api-root"),
+    path("", include("settingsapp.urls")),
+    path("", include("repository.urls")),
+    path("", include("nodes.urls")),
+    path("", include("queries.urls")),
+]
+
+urlpatterns = [
+    path("admin/", admin.site.urls),
+    path("api/v1/", include(api_v1)),
+    path("api/schema/", SpectacularAPIView.as_view(), name="schema"),
+    path("api/docs/", SpectacularSwaggerView.as_view(url_name="schema"), name="docs"),
+    path("api/redoc/", SpectacularRedocView.as_view(url_name="schema"), name="redoc"),
+]
+
+handler404 = "aiidasite.views.page_not_found"
+handler500 = "aiidasite.views.server_error"

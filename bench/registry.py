@@ -1,0 +1,73 @@
+"""Where workloads register themselves.
+
+A workload is a function ``fn(n, workdir) -> Timing``. It builds its own data
+(untimed), times the project's code and, where one exists, the same work done
+by the raw reference (disk-objectstore directly, SQL directly) in the same run,
+so the ratio holds on a noisy machine.
+"""
+
+from __future__ import annotations
+
+import time
+from collections.abc import Callable, Iterator
+from contextlib import contextmanager
+from dataclasses import dataclass, field
+from pathlib import Path
+
+SCALES = ("small", "medium", "large")
+
+
+@dataclass
+class Timing:
+    seconds: float
+    reference_seconds: float | None = None
+    reference: str = ""
+    unit: str = "items"
+
+
+@dataclass
+class Workload:
+    name: str
+    fn: Callable[[int, Path], Timing]
+    sizes: dict[str, int]
+    description: str = ""
+    needs_db: bool = True
+
+
+@dataclass
+class Stopwatch:
+    seconds: float = 0.0
+    laps: list[float] = field(default_factory=list)
+
+    @contextmanager
+    def __call__(self) -> Iterator[None]:
+        start = time.perf_counter()
+        try:
+            yield
+        finally:
+            lap = time.perf_counter() - start
+            self.laps.append(lap)
+            self.seconds += lap
+
+
+WORKLOADS: dict[str, Workload] = {}
+
+
+def workload(
+    name: str, *, small: int, medium: int, large: int, needs_db: bool = True
+) -> Callable[[Callable[[int, Path], Timing]], Callable[[int, Path], Timing]]:
+    """Register ``fn`` under ``name`` with its item count per scale."""
+
+    def register(fn: Callable[[int, Path], Timing]) -> Callable[[int, Path], Timing]:
+        WORKLOADS[name] = Workload(
+            name=name,
+            fn=fn,
+            sizes={"small": small, "medium": medium, "large": large},
+            description=(fn.__doc__ or "").strip().splitlines()[0]
+            if fn.__doc__
+            else "",
+            needs_db=needs_db,
+        )
+        return fn
+
+    return register

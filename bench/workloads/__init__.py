@@ -1,0 +1,1 @@
+"""Workload modules, one per app; each registers its workloads on import."""

@@ -1,0 +1,105 @@
+"""The provenance graph, in AiiDA's tables: nodes, links and groups."""
+
+from __future__ import annotations
+
+import uuid
+
+from django.conf import settings
+from django.db import models
+from django.utils import timezone
+
+
+class LinkType(models.TextChoices):
+    """AiiDA's link types, stored lowercase as AiiDA stores them."""
+
+    CREATE = "create"
+    RETURN = "return"
+    INPUT_CALC = "input_calc"
+    INPUT_WORK = "input_work"
+    CALL_CALC = "call_calc"
+    CALL_WORK = "call_work"
+
+
+class DbNode(models.Model):
+    """A node of the graph: a piece of data or a process.
+
+    ``node_type`` is AiiDA's dotted type string (``data.core.int.Int.``); its
+    prefixes name the type's ancestors, so subtype matching is a prefix match.
+    ``repository_metadata`` is the serialized file tree whose leaves are keys
+    in the file repository.
+    """
+
+    uuid = models.UUIDField(default=uuid.uuid4, unique=True, editable=False)
+    node_type = models.CharField(max_length=255, db_index=True)
+    # AiiDA stores NULL for nodes that are not processes; archives keep it so.
+    process_type = models.CharField(  # noqa: DJ001
+        max_length=255, null=True, blank=True, db_index=True
+    )
+    label = models.CharField(max_length=255, blank=True, default="", db_index=True)
+    description = models.TextField(blank=True, default="")
+    ctime = models.DateTimeField(default=timezone.now, db_index=True)
+    # Not auto_now: imports must keep the mtime they bring.
+    mtime = models.DateTimeField(default=timezone.now)
+    user = models.ForeignKey(
+        settings.AUTH_USER_MODEL, on_delete=models.PROTECT, related_name="dbnodes"
+    )
+    attributes = models.JSONField(default=dict, blank=True)
+    extras = models.JSONField(default=dict, blank=True)
+    repository_metadata = models.JSONField(default=dict, blank=True)
+
+    class Meta:
+        db_table = "db_dbnode"
+        verbose_name = "node"
+
+    def __str__(self) -> str:
+        kind = self.node_type.rstrip(".").rsplit(".", 1)[-1] or "Node"
+        return f"{kind}<{self.pk}>" + (f" {self.label}" if self.label else "")
+
+
+class DbLink(models.Model):
+    """A typed, labelled edge from ``input`` to ``output``."""
+
+    input = models.ForeignKey(
+        DbNode, on_delete=models.CASCADE, related_name="output_links"
+    )
+    output = models.ForeignKey(
+        DbNode, on_delete=models.CASCADE, related_name="input_links"
+    )
+    label = models.CharField(max_length=255, db_index=True)
+    type = models.CharField(max_length=255, choices=LinkType.choices, db_index=True)
+
+    class Meta:
+        db_table = "db_dblink"
+        verbose_name = "link"
+
+    def __str__(self) -> str:
+        return f"{self.input_id} --{self.type}:{self.label}--> {self.output_id}"
+
+
+class DbGroup(models.Model):
+    """A named set of nodes; ``(label, type_string)`` is unique."""
+
+    uuid = models.UUIDField(default=uuid.uuid4, unique=True, editable=False)
+    label = models.CharField(max_length=255, db_index=True)
+    type_string = models.CharField(max_length=255, default="core", db_index=True)
+    time = models.DateTimeField(default=timezone.now)
+    description = models.TextField(blank=True, default="")
+    user = models.ForeignKey(
+        settings.AUTH_USER_MODEL, on_delete=models.PROTECT, related_name="dbgroups"
+    )
+    extras = models.JSONField(default=dict, blank=True)
+    dbnodes = models.ManyToManyField(
+        DbNode, related_name="dbgroups", db_table="db_dbgroup_dbnodes", blank=True
+    )
+
+    class Meta:
+        db_table = "db_dbgroup"
+        verbose_name = "group"
+        constraints = [
+            models.UniqueConstraint(
+                fields=["label", "type_string"], name="db_dbgroup_label_type_unique"
+            )
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.label} [{self.type_string}]"

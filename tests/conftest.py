@@ -1,0 +1,41 @@
+"""Fixtures shared by every test module."""
+
+from __future__ import annotations
+
+import pytest
+from django.test import override_settings
+from rest_framework.test import APIClient
+
+
+@pytest.fixture(autouse=True, scope="session")
+def isolated_repository(tmp_path_factory: pytest.TempPathFactory):
+    """Keep every test's files out of the developer's ./data folder."""
+    folder = tmp_path_factory.mktemp("repository")
+    with override_settings(
+        AIIDASITE_REPOSITORY_PATH=folder,
+        AIIDASITE_REPOSITORY={
+            "BACKEND": "repository.backends.DiskObjectStoreRepositoryBackend",
+            "OPTIONS": {"folder": str(folder)},
+        },
+    ):
+        yield folder
+
+
+@pytest.fixture
+def api_client() -> APIClient:
+    return APIClient()
+
+
+@pytest.fixture
+def user(django_user_model):
+    return django_user_model.objects.create_user(username="alice", password="pw")
+
+
+@pytest.fixture
+def staff_client(django_user_model) -> APIClient:
+    staff = django_user_model.objects.create_user(
+        username="staff", password="pw", is_staff=True
+    )
+    client = APIClient()
+    client.force_authenticate(staff)
+    return client
