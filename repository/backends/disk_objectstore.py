@@ -1,0 +1,367 @@
+"""The production backend: a disk-objectstore container.
+
+Three things differ from using the library naively, each for a measured reason:
+
+* The container is opened once per thread and process and reused. Opening and
+  closing it per call (which also disposes its SQLite engine) makes reads 15-23x
+  slower.
+* The library's index session keeps a read transaction open after a query, so
+  a long-lived container would read a stale snapshot and could not write on top
+  of it. Every operation therefore ends that transaction when it is done.
+* The library's own pack lock is not safe between processes: four processes
+  calling ``add_objects_to_pack`` at once corrupted objects. Every operation the
+  library documents as needing exclusive access runs under an inter-process file
+  lock (``aiidasite.lock`` in the container folder). Loose writes and reads do
+  not need it.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import dataclasses
+import os
+import re
+import shutil
+import threading
+import time
+from collections.abc import Callable, Iterable, Iterator
+from pathlib import Path
+from typing import Any, BinaryIO
+
+from disk_objectstore import CompressMode, Container
+from disk_objectstore.exceptions import NotExistent as DosNotExistent
+from filelock import FileLock, Timeout
+
+from aiidasite.exceptions import LockedError
+from repository.backends.base import AbstractRepositoryBackend
+from repository.exceptions import ObjectNotFoundError
+
+LOCK_FILENAME = "aiidasite.lock"
+# Keys are checked before they reach the library: it builds a file path from
+# the key, so a key such as "../../etc/passwd" must never get there.
+SHA256_KEY = re.compile(r"[0-9a-f]{64}")
+# Options of Container.init_container that a settings OPTIONS dict may carry.
+INIT_OPTIONS = (
+    "pack_size_target",
+    "loose_prefix_len",
+    "hash_type",
+    "compression_algorithm",
+)
+
+ProgressCallback = Callable[[str, Any], None]
+
+
+def missing_key_error(key: str) -> ObjectNotFoundError:
+    return ObjectNotFoundError(f"no object with key {key!r} in the repository")
+
+
+class DiskObjectStoreRepositoryBackend(AbstractRepositoryBackend):
+    """Objects in a disk-objectstore container, keyed by their SHA-256.
+
+    :param container: the container; its folder is what this backend stores in.
+    :param lock_timeout: seconds to wait for exclusive access (packing, bulk
+        writes, deletes, maintenance) before raising ``LockedError``.
+    """
+
+    def __init__(self, container: Container, *, lock_timeout: float = 300.0) -> None:
+        self._folder = Path(container.get_folder())
+        self._origin = (os.getpid(), threading.get_ident(), container)
+        self._local = threading.local()
+        self._lock_timeout = lock_timeout
+        self._lock = FileLock(self._folder / LOCK_FILENAME, timeout=lock_timeout)
+
+    @classmethod
+    def from_options(
+        cls, *, folder: str | Path, lock_timeout: float = 300.0, **init_options: Any
+    ) -> DiskObjectStoreRepositoryBackend:
+        """Build from settings ``OPTIONS``, creating the container if missing.
+
+        :param init_options: any of ``pack_size_target``, ``loose_prefix_len``,
+            ``hash_type``, ``compression_algorithm``; used only when the
+            container is created.
+        :raises TypeError: for an unknown option.
+        """
+        unknown = sorted(set(init_options) - set(INIT_OPTIONS))
+        if unknown:
+            raise TypeError(f"unknown repository options: {', '.join(unknown)}")
+        backend = cls(Container(folder), lock_timeout=lock_timeout)
+        backend.initialise(**init_options)
+        return backend
+
+    def __str__(self) -> str:
+        return f"DiskObjectStoreRepositoryBackend<{self._folder}>"
+
+    @property
+    def container(self) -> Container:
+        """This thread's container, opened once and kept.
+
+        SQLite connections may not cross threads or a fork, so each thread of
+        each process gets its own; the one given to the constructor serves the
+        thread that built the backend.
+        """
+        local = self._local
+        pid = os.getpid()
+        if getattr(local, "pid", None) != pid:
+            origin_pid, origin_thread, origin = self._origin
+            if (origin_pid, origin_thread) == (pid, threading.get_ident()):
+                local.container = origin
+            else:
+                local.container = Container(self._folder)
+            local.pid = pid
+        return local.container
+
+    @property
+    def folder(self) -> Path:
+        return self._folder
+
+    @property
+    def uuid(self) -> str | None:
+        if not self.is_initialised:
+            return None
+        return self.container.container_id
+
+    @property
+    def key_format(self) -> str:
+        return self.container.hash_type
+
+    @property
+    def is_initialised(self) -> bool:
+        return self.container.is_initialised
+
+    def initialise(self, **kwargs: Any) -> None:
+        """Create the container unless it exists; ``clear=True`` empties it first.
+
+        :param kwargs: ``clear`` and the options of ``Container.init_container``.
+        """
+        clear = kwargs.pop("clear", False)
+        container = self.container
+        if container.is_initialised and not clear:
+            return
+        try:
+            container.init_container(clear=clear, **kwargs)
+        except FileExistsError:
+            # Another process is creating the same container right now.
+            self._wait_until_initialised(container)
+
+    @staticmethod
+    def _wait_until_initialised(container: Container, seconds: float = 5.0) -> None:
+        deadline = time.monotonic() + seconds
+        while not container.is_initialised:
+            if time.monotonic() > deadline:
+                raise FileExistsError(
+                    f"{container.get_folder()} is not empty and not a container"
+                )
+            time.sleep(0.05)
+
+    def erase(self) -> None:
+        """Delete the container folder and everything in it."""
+        self.container.close()
+        self._local = threading.local()
+        self._origin = (-1, -1, self._origin[2])
+        shutil.rmtree(self._folder, ignore_errors=True)
+
+    @contextlib.contextmanager
+    def exclusive(self) -> Iterator[Container]:
+        """Hold the inter-process lock for an operation that needs the store alone.
+
+        Pack files locked by a writer that was killed are released here: under
+        this lock no other writer can hold them.
+
+        :raises LockedError: if the lock is not had within ``lock_timeout``.
+        """
+        container = self.container
+        try:
+            self._lock.acquire()
+        except Timeout:
+            raise LockedError(
+                f"the repository at {self._folder} is locked by another process "
+                f"(waited {self._lock_timeout:g} s)"
+            ) from None
+        try:
+            self._end_snapshot(container)
+            self._release_stale_pack_locks()
+            yield container
+        finally:
+            self._end_snapshot(container)
+            self._lock.release()
+
+    def _release_stale_pack_locks(self) -> None:
+        with os.scandir(self._folder / "packs") as entries:
+            for entry in entries:
+                if entry.name.endswith(".lock"):
+                    with contextlib.suppress(FileNotFoundError):
+                        os.unlink(entry.path)
+
+    @staticmethod
+    def _end_snapshot(container: Container) -> None:
+        # The library begins a transaction on the index at the first query and
+        # keeps it; ending it lets the next call see other processes' writes.
+        session = container._operation_session
+        if session is not None and session.in_transaction():
+            session.rollback()
+
+    def _put_object_from_filelike(self, handle: BinaryIO) -> str:
+        return self.container.add_streamed_object(handle)
+
+    def put_objects_from_filelikes(self, handles: list[BinaryIO]) -> list[str]:
+        """Write the whole batch into a pack file in one go."""
+        for handle in handles:
+            self._check_byte_stream(handle)
+        if not handles:
+            return []
+        with self.exclusive() as container:
+            return container.add_streamed_objects_to_pack(list(handles))
+
+    def put_objects_from_bytes(self, contents: list[bytes]) -> list[str]:
+        """Write the whole batch into a pack file in one go."""
+        if not contents:
+            return []
+        with self.exclusive() as container:
+            return container.add_objects_to_pack(contents)
+
+    def has_objects(self, keys: list[str]) -> list[bool]:
+        valid = [key for key in keys if SHA256_KEY.fullmatch(key)]
+        container = self.container
+        try:
+            found = set(
+                key
+                for key, ok in zip(valid, container.has_objects(valid), strict=True)
+                if ok
+            )
+        finally:
+            self._end_snapshot(container)
+        return [key in found for key in keys]
+
+    def delete_objects(self, keys: list[str]) -> None:
+        self._raise_if_missing(keys)
+        if keys:
+            with self.exclusive() as container:
+                container.delete_objects(list(keys))
+
+    def list_objects(self) -> list[str]:
+        container = self.container
+        try:
+            return list(container.list_all_objects())
+        finally:
+            self._end_snapshot(container)
+
+    @contextlib.contextmanager
+    def open(self, key: str) -> Iterator[BinaryIO]:
+        if not SHA256_KEY.fullmatch(key):
+            raise missing_key_error(key)
+        container = self.container
+        try:
+            with container.get_object_stream(key) as handle:
+                yield handle
+        except DosNotExistent:
+            raise missing_key_error(key) from None
+        finally:
+            self._end_snapshot(container)
+
+    @contextlib.contextmanager
+    def iter_object_streams(
+        self, keys: Iterable[str]
+    ) -> Iterator[Iterator[tuple[str, BinaryIO]]]:
+        keys = list(keys)
+        for key in keys:
+            if not SHA256_KEY.fullmatch(key):
+                raise missing_key_error(key)
+        container = self.container
+        try:
+            with container.get_objects_stream_and_meta(
+                keys, skip_if_missing=False
+            ) as triplets:
+                yield self._existing_streams(triplets)
+        finally:
+            self._end_snapshot(container)
+
+    @staticmethod
+    def _existing_streams(
+        triplets: Iterator[tuple[str, Any, Any]],
+    ) -> Iterator[tuple[str, BinaryIO]]:
+        for key, stream, _ in triplets:
+            if stream is None:
+                raise missing_key_error(key)
+            yield key, stream
+
+    def get_object_hash(self, key: str) -> str:
+        """The key itself when the container hashes with SHA-256."""
+        if self.key_format != "sha256":
+            return super().get_object_hash(key)
+        if not self.has_object(key):
+            raise missing_key_error(key)
+        return key
+
+    def get_info(self, detailed: bool = False) -> dict[str, Any]:
+        container = self.container
+        try:
+            count = container.count_objects()
+            info: dict[str, Any] = {
+                "backend": type(self).__name__,
+                "uuid": container.container_id,
+                "folder": str(self._folder),
+                "hash_type": container.hash_type,
+                "compression_algorithm": container.compression_algorithm,
+                "objects": {
+                    "loose": count.loose,
+                    "packed": count.packed,
+                    "pack_files": count.pack_files,
+                },
+            }
+            if detailed:
+                size = container.get_total_size()
+                info["size"] = {
+                    "packed": size.total_size_packed,
+                    "packed_on_disk": size.total_size_packed_on_disk,
+                    "pack_files_on_disk": size.total_size_packfiles_on_disk,
+                    "pack_index_on_disk": size.total_size_packindexes_on_disk,
+                    "loose": size.total_size_loose,
+                }
+            return info
+        finally:
+            self._end_snapshot(container)
+
+    def maintain(
+        self,
+        full: bool = False,
+        dry_run: bool = False,
+        callback: ProgressCallback | None = None,
+    ) -> dict[str, Any]:
+        """Pack loose objects; with ``full`` also clean, repack and vacuum.
+
+        Without ``full`` it is safe while other processes read and write. With
+        ``full`` the index is rewritten: readers elsewhere may fail meanwhile.
+
+        :param callback: progress callback in disk-objectstore's form,
+            ``callback(action, value)`` with action ``init``, ``update``, ``close``.
+        :return: what was (or, with ``dry_run``, would be) done.
+        """
+        before = self.get_info()["objects"]
+        actions = ["pack_loose"] + (
+            ["clean_storage", "repack", "vacuum"] if full else []
+        )
+        report: dict[str, Any] = {
+            "full": full,
+            "dry_run": dry_run,
+            "actions": actions,
+            "objects_before": before,
+        }
+        if dry_run:
+            return report
+        with self.exclusive() as container:
+            container.pack_all_loose(compress=CompressMode.NO, callback=callback)
+            if full:
+                container.clean_storage(vacuum=True)
+                container.repack(callback=callback)
+        report["objects_after"] = self.get_info()["objects"]
+        return report
+
+    def find_corrupt_objects(
+        self, callback: ProgressCallback | None = None
+    ) -> list[str]:
+        """Recompute every object's hash (loose and packed) and check pack layout."""
+        with self.exclusive() as container:
+            issues = container.validate(callback=callback)
+        return sorted(
+            {key for keys in dataclasses.asdict(issues).values() for key in keys}
+        )

@@ -1,0 +1,114 @@
+"""Repository-wide work: what the commands and the API call.
+
+Services stay silent and return data; callers format it. Which objects are
+still in use is known only to the apps that keep file trees (nodes), and this
+app must not import them, so they register a *reference provider* here: a
+function returning every key they still reference.
+"""
+
+from __future__ import annotations
+
+import threading
+from collections.abc import Callable, Iterable
+from typing import Any
+
+from repository.handler import get_backend
+
+ReferenceProvider = Callable[[], Iterable[str]]
+ProgressCallback = Callable[[str, Any], None]
+
+_providers: list[ReferenceProvider] = []
+_providers_lock = threading.Lock()
+
+
+def register_reference_provider(provider: ReferenceProvider) -> None:
+    """Add ``provider``: ``provider()`` returns keys that must be kept.
+
+    Registering the same function twice has no effect.
+    """
+    with _providers_lock:
+        if provider not in _providers:
+            _providers.append(provider)
+
+
+def unregister_reference_provider(provider: ReferenceProvider) -> None:
+    """Remove ``provider`` if it was registered."""
+    with _providers_lock:
+        if provider in _providers:
+            _providers.remove(provider)
+
+
+def referenced_keys() -> set[str] | None:
+    """Every key some provider references, or ``None`` if none is registered."""
+    with _providers_lock:
+        providers = list(_providers)
+    if not providers:
+        return None
+    keys: set[str] = set()
+    for provider in providers:
+        keys.update(provider())
+    return keys
+
+
+def repository_info(*, detailed: bool = False) -> dict[str, Any]:
+    """What the configured backend holds."""
+    return get_backend().get_info(detailed=detailed)
+
+
+def repository_maintain(
+    *,
+    full: bool = False,
+    dry_run: bool = False,
+    callback: ProgressCallback | None = None,
+) -> dict[str, Any]:
+    """Delete unreferenced objects, then let the backend reorganise its storage.
+
+    Unreferenced objects are only looked for once a reference provider is
+    registered; with none, nothing is deleted. An object is unreferenced when
+    no provider returns its key. The stored keys are listed *before* the
+    providers are asked, so an object whose owner is committed in between is
+    kept; an object stored by a transaction that has not committed yet is
+    not, so do not run this while trees are being stored.
+
+    :param full: also repack and vacuum (see the backend's ``maintain``).
+    :param dry_run: report what would be done, change nothing.
+    :param callback: progress callback ``callback(action, value)``.
+    :return: the backend's report plus ``unreferenced`` (count found) and
+        ``deleted`` (count deleted: 0 on a dry run).
+    """
+    backend = get_backend()
+    stored = list(backend.list_objects())
+    keep = referenced_keys()
+    unreferenced = [] if keep is None else [key for key in stored if key not in keep]
+    deleted = 0
+    if unreferenced and not dry_run:
+        backend.delete_objects(unreferenced)
+        deleted = len(unreferenced)
+    report = backend.maintain(full=full, dry_run=dry_run, callback=callback)
+    report["reference_check"] = keep is not None
+    report["unreferenced"] = len(unreferenced)
+    report["deleted"] = deleted
+    return report
+
+
+def repository_verify(*, callback: ProgressCallback | None = None) -> dict[str, Any]:
+    """Recompute every object's hash and look for referenced keys that are gone.
+
+    :return: ``{"objects": n, "corrupt": [keys], "missing": [keys], "ok": bool}``;
+        ``missing`` is only checked when a reference provider is registered.
+    """
+    backend = get_backend()
+    corrupt = backend.find_corrupt_objects(callback=callback)
+    keep = referenced_keys() or set()
+    wanted = sorted(keep)
+    missing = [
+        key
+        for key, has in zip(wanted, backend.has_objects(wanted), strict=True)
+        if not has
+    ]
+    return {
+        "objects": len(list(backend.list_objects())),
+        "corrupt": corrupt,
+        "missing": missing,
+        "ok": not corrupt and not missing,
+    }

@@ -1,0 +1,479 @@
+"""The virtual file tree of one node: names and folders mapped to backend keys.
+
+The backend stores flat objects; :class:`Repository` keeps the hierarchy. Its
+serialized form is AiiDA's, byte for byte, because ``repository_metadata``
+columns and archives written by AiiDA hold it:
+
+* a file is ``{"k": key}``;
+* a directory with entries is ``{"o": {name: child, ...}}``;
+* an empty directory (and the root of an empty tree) is ``{}``.
+
+Paths are relative POSIX strings. :func:`validate_path` is the one place that
+checks them, and every method that takes a path calls it first.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import enum
+import hashlib
+import json
+import os
+import shutil
+from collections.abc import Iterator, Mapping
+from pathlib import Path, PurePath, PurePosixPath
+from typing import Any, BinaryIO
+
+from repository.backends import AbstractRepositoryBackend, SandboxRepositoryBackend
+from repository.exceptions import (
+    InvalidPathError,
+    NotADirectoryPathError,
+    NotAFileError,
+    ObjectNotFoundError,
+)
+
+# Files sent to the backend at once by put_object_from_tree: enough to make a
+# pack write worth it, few enough to stay far below the open-files limit.
+TREE_BATCH = 256
+
+PathLike = str | PurePath
+
+
+class FileType(enum.Enum):
+    DIRECTORY = 0
+    FILE = 1
+
+
+class File:
+    """One entry of the tree: a file with a key, or a directory with entries."""
+
+    __slots__ = ("file_type", "key", "name", "objects")
+
+    def __init__(
+        self,
+        name: str = "",
+        file_type: FileType = FileType.DIRECTORY,
+        key: str | None = None,
+        objects: dict[str, File] | None = None,
+    ) -> None:
+        self.name = name
+        self.file_type = file_type
+        self.key = key
+        self.objects: dict[str, File] = objects if objects is not None else {}
+
+    def __repr__(self) -> str:
+        if self.is_file():
+            return f"File<{self.name!r}, key={self.key!r}>"
+        return f"File<{self.name!r}/, {len(self.objects)} entries>"
+
+    def __eq__(self, other: object) -> bool:
+        if not isinstance(other, File):
+            return NotImplemented
+        return (self.name, self.file_type, self.key, self.objects) == (
+            other.name,
+            other.file_type,
+            other.key,
+            other.objects,
+        )
+
+    __hash__ = None  # type: ignore[assignment]
+
+    def is_file(self) -> bool:
+        return self.file_type is FileType.FILE
+
+    def is_dir(self) -> bool:
+        return self.file_type is FileType.DIRECTORY
+
+    def serialize(self) -> dict[str, Any]:
+        """This entry in AiiDA's serialized form."""
+        if self.is_file():
+            return {"k": self.key}
+        if not self.objects:
+            return {}
+        return {"o": {name: child.serialize() for name, child in self.objects.items()}}
+
+    @classmethod
+    def from_serialized(cls, data: Any, name: str = "") -> File:
+        """Rebuild an entry from AiiDA's serialized form.
+
+        :raises InvalidPathError: if the data is not a serialized tree or holds
+            a name that is not a valid path segment.
+        """
+        if not isinstance(data, Mapping) or not set(data) <= {"k", "o"}:
+            raise InvalidPathError(f"not a serialized repository entry: {data!r}")
+        if "k" in data:
+            if not isinstance(data["k"], str) or "o" in data:
+                raise InvalidPathError(f"not a serialized file entry: {data!r}")
+            return cls(name, FileType.FILE, data["k"])
+        children = data.get("o", {})
+        if not isinstance(children, Mapping):
+            raise InvalidPathError(f"not a serialized directory entry: {data!r}")
+        objects = {}
+        for child_name, child in children.items():
+            validate_segment(child_name)
+            objects[child_name] = cls.from_serialized(child, child_name)
+        return cls(name, FileType.DIRECTORY, None, objects)
+
+
+def validate_segment(name: Any) -> str:
+    """Check one name inside a directory.
+
+    :raises InvalidPathError: if ``name`` is empty, ``.``, ``..``, or holds
+        ``/`` or NUL.
+    """
+    if not isinstance(name, str):
+        raise InvalidPathError(f"a file name must be a string, not {name!r}")
+    if name in ("", ".", ".."):
+        raise InvalidPathError(f"invalid file name {name!r}")
+    if "/" in name or "\x00" in name:
+        raise InvalidPathError(f"file name {name!r} may not contain '/' or NUL")
+    return name
+
+
+def validate_path(path: PathLike | None) -> PurePosixPath:
+    """Check a path inside a repository and return it as a ``PurePosixPath``.
+
+    ``None`` and ``""`` mean the root. One trailing ``/`` is allowed (it is
+    how directories are often written).
+
+    :raises InvalidPathError: if the path is absolute, or has an empty, ``.``
+        or ``..`` segment, or contains NUL, or is neither ``str`` nor a path.
+    """
+    if path is None:
+        return PurePosixPath()
+    if isinstance(path, PurePath):
+        # PurePath drops empty and "." segments itself; the checks below
+        # still catch absolute paths and "..".
+        text = path.as_posix()
+        if text == ".":
+            return PurePosixPath()
+    elif isinstance(path, str):
+        text = path
+    else:
+        raise InvalidPathError(f"a path must be a string, not {type(path).__name__}")
+    if text == "":
+        return PurePosixPath()
+    if "\x00" in text:
+        raise InvalidPathError(f"path {text!r} contains NUL")
+    if text.startswith("/"):
+        raise InvalidPathError(f"path {text!r} is absolute; a relative path is needed")
+    stripped = text[:-1] if text.endswith("/") else text
+    for segment in stripped.split("/"):
+        if segment in ("", ".", ".."):
+            raise InvalidPathError(
+                f"path {text!r} has an empty, '.' or '..' segment; "
+                "only plain relative paths are allowed"
+            )
+    return PurePosixPath(stripped)
+
+
+def iter_keys(serialized: Mapping[str, Any] | None) -> Iterator[str]:
+    """Every file key in a serialized tree, without building the tree."""
+    if not serialized:
+        return
+    stack = [serialized]
+    while stack:
+        entry = stack.pop()
+        key = entry.get("k")
+        if key is not None:
+            yield key
+        else:
+            stack.extend(entry.get("o", {}).values())
+
+
+class Repository:
+    """A file hierarchy whose file contents live in a backend.
+
+    Deleting a file removes it from this tree only, unless ``hard_delete`` is
+    asked: other trees may hold the same key (content-addressed backends share
+    identical files).
+
+    :param backend: where contents go; a fresh sandbox when ``None``.
+    """
+
+    def __init__(self, backend: AbstractRepositoryBackend | None = None) -> None:
+        self.backend = backend if backend is not None else SandboxRepositoryBackend()
+        self._root = File()
+
+    def __repr__(self) -> str:
+        return f"Repository<{self.backend}>"
+
+    @classmethod
+    def from_serialized(
+        cls, backend: AbstractRepositoryBackend, data: Mapping[str, Any] | None
+    ) -> Repository:
+        """A tree over ``backend`` rebuilt from :meth:`serialize` output.
+
+        :raises InvalidPathError: if ``data`` is not a serialized tree.
+        """
+        repository = cls(backend)
+        root = File.from_serialized(data or {})
+        if root.is_file():
+            raise InvalidPathError("the root of a serialized tree must be a directory")
+        repository._root = root
+        return repository
+
+    def serialize(self) -> dict[str, Any]:
+        """The tree in AiiDA's form (see the module docstring)."""
+        return self._root.serialize()
+
+    def is_empty(self) -> bool:
+        return not self._root.objects
+
+    def get_file_keys(self) -> list[str]:
+        """Every file key in the tree (a key twice if two files share it)."""
+        return list(iter_keys(self.serialize()))
+
+    def get_object(self, path: PathLike | None = None) -> File:
+        """The entry at ``path``; the root for ``None``.
+
+        :raises InvalidPathError: for an invalid path.
+        :raises ObjectNotFoundError: if nothing is at ``path``.
+        """
+        parts = validate_path(path).parts
+        entry = self._root
+        for part in parts:
+            child = entry.objects.get(part) if entry.is_dir() else None
+            if child is None:
+                raise ObjectNotFoundError(
+                    f"no file or directory at '{'/'.join(parts)}'"
+                )
+            entry = child
+        return entry
+
+    def get_file(self, path: PathLike) -> File:
+        """The file entry at ``path``.
+
+        :raises NotAFileError: if ``path`` is a directory.
+        """
+        entry = self.get_object(path)
+        if not entry.is_file():
+            raise NotAFileError(f"'{validate_path(path)}' is a directory, not a file")
+        return entry
+
+    def get_directory(self, path: PathLike | None = None) -> File:
+        """The directory entry at ``path``.
+
+        :raises NotADirectoryPathError: if ``path`` is a file.
+        """
+        entry = self.get_object(path)
+        if not entry.is_dir():
+            raise NotADirectoryPathError(f"'{validate_path(path)}' is a file")
+        return entry
+
+    def has_object(self, path: PathLike) -> bool:
+        """Whether a file or directory exists at ``path``."""
+        try:
+            self.get_object(path)
+        except ObjectNotFoundError:
+            return False
+        return True
+
+    def list_objects(self, path: PathLike | None = None) -> list[File]:
+        """Entries of the directory at ``path``, sorted by name."""
+        directory = self.get_directory(path)
+        return [directory.objects[name] for name in sorted(directory.objects)]
+
+    def list_object_names(self, path: PathLike | None = None) -> list[str]:
+        """Names in the directory at ``path``, sorted."""
+        return sorted(self.get_directory(path).objects)
+
+    def create_directory(self, path: PathLike) -> File:
+        """Create the directory at ``path`` and its parents; return it.
+
+        :raises InvalidPathError: for the root or an invalid path.
+        :raises NotADirectoryPathError: if a file is in the way.
+        """
+        parts = validate_path(path).parts
+        if not parts:
+            raise InvalidPathError("a directory needs a non-empty path")
+        return self._make_directories(parts)
+
+    def _make_directories(self, parts: tuple[str, ...]) -> File:
+        directory = self._root
+        for index, part in enumerate(parts):
+            child = directory.objects.get(part)
+            if child is None:
+                child = directory.objects[part] = File(part)
+            elif child.is_file():
+                raise NotADirectoryPathError(
+                    f"'{'/'.join(parts[: index + 1])}' is a file, not a directory"
+                )
+            directory = child
+        return directory
+
+    def _lookup(self, parts: tuple[str, ...]) -> File | None:
+        entry: File | None = self._root
+        for part in parts:
+            if entry is None or not entry.is_dir():
+                return None
+            entry = entry.objects.get(part)
+        return entry
+
+    def _insert_file(self, parts: tuple[str, ...], key: str) -> None:
+        directory = self._make_directories(parts[:-1])
+        directory.objects[parts[-1]] = File(parts[-1], FileType.FILE, key)
+
+    def _check_target(self, path: PathLike) -> tuple[str, ...]:
+        """Validate a file target before any byte is stored."""
+        parts = validate_path(path).parts
+        if not parts:
+            raise InvalidPathError("a file needs a non-empty path")
+        for index in range(1, len(parts)):
+            entry = self._lookup(parts[:index])
+            if entry is not None and entry.is_file():
+                raise NotADirectoryPathError(
+                    f"'{'/'.join(parts[:index])}' is a file, not a directory"
+                )
+        existing = self._lookup(parts)
+        if existing is not None and existing.is_dir():
+            raise NotAFileError(f"'{'/'.join(parts)}' is a directory")
+        return parts
+
+    def put_object_from_filelike(self, handle: BinaryIO, path: PathLike) -> str:
+        """Store the rest of ``handle`` as the file at ``path``; return its key.
+
+        A file already at ``path`` is replaced.
+
+        :raises InvalidPathError: for an invalid or empty path.
+        :raises NotAFileError: if ``path`` is a directory.
+        :raises NotADirectoryPathError: if a parent of ``path`` is a file.
+        :raises TypeError: if ``handle`` is not a readable byte stream.
+        """
+        parts = self._check_target(path)
+        key = self.backend.put_object_from_filelike(handle)
+        self._insert_file(parts, key)
+        return key
+
+    def put_object_from_file(self, filepath: str | Path, path: PathLike) -> str:
+        """Store the local file ``filepath`` as the file at ``path``."""
+        parts = self._check_target(path)
+        key = self.backend.put_object_from_file(filepath)
+        self._insert_file(parts, key)
+        return key
+
+    def put_object_from_tree(
+        self, folder: str | Path, path: PathLike | None = None
+    ) -> None:
+        """Copy the local directory ``folder`` (files and empty folders) under ``path``.
+
+        Files are sent to the backend in batches, so a content-addressed
+        backend writes them straight into a pack.
+
+        :raises NotADirectoryError: if ``folder`` is not a local directory.
+        :raises InvalidPathError: if ``path`` or a file name under ``folder``
+            cannot be a repository path.
+        """
+        folder = Path(folder)
+        if not folder.is_dir():
+            raise NotADirectoryPathError(f"{folder} is not a directory")
+        base = validate_path(path).parts
+        planned: list[tuple[tuple[str, ...], Path]] = []
+        directories: list[tuple[str, ...]] = [base] if base else []
+        for root, dirnames, filenames in os.walk(folder):
+            relative = Path(root).relative_to(folder).parts
+            for name in sorted(dirnames):
+                directories.append((*base, *relative, validate_segment(name)))
+            for name in sorted(filenames):
+                parts = (*base, *relative, validate_segment(name))
+                planned.append(
+                    (self._check_target(PurePosixPath(*parts)), Path(root, name))
+                )
+        for parts in directories:
+            self._make_directories(parts)
+        for start in range(0, len(planned), TREE_BATCH):
+            batch = planned[start : start + TREE_BATCH]
+            with contextlib.ExitStack() as stack:
+                handles = [
+                    stack.enter_context(open(source, "rb")) for _, source in batch
+                ]
+                keys = self.backend.put_objects_from_filelikes(handles)
+            for (parts, _), key in zip(batch, keys, strict=True):
+                self._insert_file(parts, key)
+
+    @contextlib.contextmanager
+    def open(self, path: PathLike) -> Iterator[BinaryIO]:
+        """A binary stream of the file at ``path``.
+
+        :raises ObjectNotFoundError: if no file is at ``path``, or its content
+            is missing from the backend.
+        :raises NotAFileError: if ``path`` is a directory.
+        """
+        key = self.get_file(path).key
+        assert key is not None
+        with self.backend.open(key) as handle:
+            yield handle
+
+    def get_object_content(self, path: PathLike) -> bytes:
+        """The whole content of the file at ``path``."""
+        with self.open(path) as handle:
+            return handle.read()
+
+    def delete_object(self, path: PathLike, hard_delete: bool = False) -> None:
+        """Remove the file at ``path`` from the tree.
+
+        :param hard_delete: also delete its content from the backend.
+        :raises NotAFileError: if ``path`` is a directory.
+        """
+        parts = validate_path(path).parts
+        entry = self.get_file(path)
+        if hard_delete:
+            assert entry.key is not None
+            self.backend.delete_object(entry.key)
+        parent = self._lookup(parts[:-1])
+        assert parent is not None
+        del parent.objects[parts[-1]]
+
+    def erase(self) -> None:
+        """Empty the tree (backend objects stay: others may share them)."""
+        self._root = File()
+
+    def walk(
+        self, path: PathLike | None = None
+    ) -> Iterator[tuple[PurePosixPath, list[str], list[str]]]:
+        """Like ``os.walk``: ``(directory, dirnames, filenames)``, top down, sorted."""
+        start = validate_path(path)
+        stack = [(start, self.get_directory(start))]
+        while stack:
+            root, directory = stack.pop()
+            dirnames, filenames = [], []
+            for name in sorted(directory.objects):
+                (filenames if directory.objects[name].is_file() else dirnames).append(
+                    name
+                )
+            yield root, dirnames, filenames
+            stack.extend(
+                (root / name, directory.objects[name]) for name in reversed(dirnames)
+            )
+
+    def copy_tree(self, target: str | Path, path: PathLike | None = None) -> None:
+        """Write the files and folders under ``path`` into the local folder ``target``.
+
+        Names were validated on the way in, so nothing lands outside ``target``.
+        """
+        target = Path(target)
+        start = validate_path(path)
+        for root, dirnames, filenames in self.walk(start):
+            local = target.joinpath(*root.relative_to(start).parts)
+            local.mkdir(parents=True, exist_ok=True)
+            for name in dirnames:
+                (local / name).mkdir(exist_ok=True)
+            for name in filenames:
+                with self.open(root / name) as source, open(local / name, "wb") as out:
+                    shutil.copyfileobj(source, out)
+
+    def hash(self) -> str:
+        """SHA-256 over every path (directories included) and each file's content.
+
+        Equal for two trees with the same names and contents, whatever the
+        backends or their keys.
+        """
+        entries = []
+        for root, dirnames, filenames in self.walk():
+            entries.extend([str(root / name), None] for name in dirnames)
+            for name in filenames:
+                key = self.get_file(root / name).key
+                assert key is not None
+                entries.append([str(root / name), self.backend.get_object_hash(key)])
+        entries.sort(key=lambda entry: entry[0])
+        return hashlib.sha256(json.dumps(entries).encode()).hexdigest()
