@@ -50,6 +50,10 @@ class DbNode(models.Model):
     class Meta:
         db_table = "db_dbnode"
         verbose_name = "node"
+        indexes = [
+            # Listings filtered by type and ordered or ranged by time.
+            models.Index(fields=["node_type", "ctime"], name="db_dbnode_type_ctime"),
+        ]
 
     def __str__(self) -> str:
         kind = self.node_type.rstrip(".").rsplit(".", 1)[-1] or "Node"
@@ -71,6 +75,36 @@ class DbLink(models.Model):
     class Meta:
         db_table = "db_dblink"
         verbose_name = "link"
+        indexes = [
+            # Deletion and provenance walks: "links of these types out of /
+            # into this set of nodes".
+            models.Index(fields=["input", "type"], name="db_dblink_input_type"),
+            models.Index(fields=["output", "type"], name="db_dblink_output_type"),
+        ]
+        # The link rules that a concurrent writer could otherwise break
+        # between the services' checks and their INSERT.
+        constraints = [
+            models.UniqueConstraint(
+                fields=["output"],
+                condition=models.Q(type="create"),
+                name="db_dblink_one_creator",
+            ),
+            models.UniqueConstraint(
+                fields=["output"],
+                condition=models.Q(type__in=["call_calc", "call_work"]),
+                name="db_dblink_one_caller",
+            ),
+            models.UniqueConstraint(
+                fields=["output", "type", "label"],
+                condition=models.Q(type__in=["input_calc", "input_work"]),
+                name="db_dblink_unique_input_label",
+            ),
+            models.UniqueConstraint(
+                fields=["input", "type", "label"],
+                condition=models.Q(type__in=["create", "return"]),
+                name="db_dblink_unique_output_label",
+            ),
+        ]
 
     def __str__(self) -> str:
         return f"{self.input_id} --{self.type}:{self.label}--> {self.output_id}"

@@ -1,0 +1,698 @@
+"""Storing, linking, changing and deleting nodes and groups.
+
+Every write that touches more than one row, the file repository or a
+transaction lives here; views and commands call these functions and nothing
+else. Work on many rows is set-based: lookups and deletes go in chunks of
+primary keys small enough for SQLite's bound-parameter limit.
+"""
+
+from __future__ import annotations
+
+import datetime
+import math
+import uuid as uuid_module
+from collections.abc import Iterable, Iterator, Mapping, Sequence
+from dataclasses import dataclass, field
+from typing import IO, Any
+
+from django.db import IntegrityError, connection, transaction
+from django.utils import timezone
+
+from aiidasite.exceptions import (
+    InputValidationError,
+    ModificationNotAllowed,
+    MultipleObjectsError,
+    NotExistent,
+    StoringNotAllowed,
+    UniquenessError,
+)
+from nodes import links as link_rules
+from nodes import types
+from nodes.links import Link
+from nodes.models import DbGroup, DbLink, DbNode, LinkType
+
+# Primary keys per IN (...) clause: far below SQLite's 999-variable floor.
+CHUNK = 500
+# Rows per INSERT in bulk stores.
+BATCH = 1000
+
+FileContent = bytes | IO[bytes]
+
+
+@dataclass(eq=False)
+class NodeSpec:
+    """A node to store: what :func:`node_store` takes, as one object.
+
+    ``files`` maps a relative path in the node's file tree to its content.
+    """
+
+    node_type: str
+    attributes: dict[str, Any] = field(default_factory=dict)
+    extras: dict[str, Any] = field(default_factory=dict)
+    label: str = ""
+    description: str = ""
+    process_type: str | None = None
+    ctime: datetime.datetime | None = None
+    files: Mapping[str, FileContent] = field(default_factory=dict)
+
+
+# A link end in a bulk store: the pk of a stored node or a spec of the batch.
+LinkEnd = int | NodeSpec
+
+
+@dataclass(frozen=True)
+class IncomingLink:
+    """A link into a node being stored, from an already stored ``source``."""
+
+    source: int
+    label: str
+    type: str
+
+
+def chunked(items: Iterable[Any], size: int = CHUNK) -> Iterator[list[Any]]:
+    batch: list[Any] = []
+    for item in items:
+        batch.append(item)
+        if len(batch) == size:
+            yield batch
+            batch = []
+    if batch:
+        yield batch
+
+
+# --- lookups ---------------------------------------------------------------
+
+
+def node_get(*, identifier: int | str) -> DbNode:
+    """The node with this pk, UUID or unique UUID prefix.
+
+    :raises NotExistent: if no node matches.
+    :raises MultipleObjectsError: if a UUID prefix matches several nodes.
+    """
+    text = str(identifier).strip()
+    if text.isdigit():
+        try:
+            return DbNode.objects.select_related("user").get(pk=int(text))
+        except DbNode.DoesNotExist:
+            raise NotExistent(f"no node with pk {text}") from None
+    prefix = text.replace("-", "").lower()
+    if not prefix or any(c not in "0123456789abcdef" for c in prefix):
+        raise NotExistent(f"no node with pk or uuid {text!r}")
+    if len(prefix) == 32:
+        matches = list(
+            DbNode.objects.select_related("user").filter(uuid=uuid_module.UUID(prefix))
+        )
+    else:
+        matches = list(
+            DbNode.objects.select_related("user").filter(uuid__startswith=prefix)[:2]
+        )
+    if not matches:
+        raise NotExistent(f"no node with uuid {text!r}")
+    if len(matches) > 1:
+        raise MultipleObjectsError(f"uuid prefix {text!r} matches several nodes")
+    return matches[0]
+
+
+def group_get(*, identifier: int | str) -> DbGroup:
+    """The group with this pk, UUID or label (of type ``core``).
+
+    :raises NotExistent: if no group matches.
+    """
+    text = str(identifier).strip()
+    query = DbGroup.objects.select_related("user")
+    group = None
+    if text.isdigit():
+        group = query.filter(pk=int(text)).first()
+    if group is None:
+        try:
+            group = query.filter(uuid=uuid_module.UUID(text)).first()
+        except ValueError:
+            group = query.filter(label=text, type_string="core").first()
+    if group is None:
+        raise NotExistent(f"no group {text!r}")
+    return group
+
+
+def node_types_of(pks: Iterable[int]) -> dict[int, str]:
+    """``{pk: node_type}`` for those of ``pks`` that exist."""
+    found: dict[int, str] = {}
+    for chunk in chunked(set(pks)):
+        found.update(DbNode.objects.filter(pk__in=chunk).values_list("pk", "node_type"))
+    return found
+
+
+# --- validation ------------------------------------------------------------
+
+
+def clean_json(value: Any, where: str) -> Any:
+    """Return ``value`` if it is JSON that both databases store faithfully.
+
+    :raises InputValidationError: for non-string keys, NaN or infinity, and
+        anything that is not None, bool, int, float, str, list or dict.
+    """
+    if value is None or isinstance(value, bool | int | str):
+        return value
+    if isinstance(value, float):
+        if not math.isfinite(value):
+            raise InputValidationError(f"{where}: {value} cannot be stored as JSON")
+        return value
+    if isinstance(value, dict):
+        for key, item in value.items():
+            if not isinstance(key, str):
+                raise InputValidationError(f"{where}: key {key!r} is not a string")
+            clean_json(item, f"{where}.{key}")
+        return value
+    if isinstance(value, list | tuple):
+        for index, item in enumerate(value):
+            clean_json(item, f"{where}[{index}]")
+        return value
+    raise InputValidationError(
+        f"{where}: a {type(value).__name__} cannot be stored as JSON"
+    )
+
+
+def _clean_dict(value: Any, where: str) -> dict[str, Any]:
+    if value is None:
+        return {}
+    if not isinstance(value, dict):
+        raise InputValidationError(f"{where} must be a JSON object")
+    return clean_json(value, where)
+
+
+def _clean_text(value: Any, where: str, max_length: int | None = None) -> str:
+    if not isinstance(value, str):
+        raise InputValidationError(f"{where} must be a string")
+    if max_length is not None and len(value) > max_length:
+        raise InputValidationError(f"{where} is longer than {max_length} characters")
+    return value
+
+
+def _build_node(spec: NodeSpec, user: Any, now: datetime.datetime) -> DbNode:
+    node_type = types.validate_node_type(spec.node_type)
+    process_type = spec.process_type
+    if process_type is not None:
+        _clean_text(process_type, "process_type", 255)
+        if not types.is_process(node_type):
+            raise InputValidationError("only process nodes have a process_type")
+    ctime = spec.ctime or now
+    return DbNode(
+        node_type=node_type,
+        process_type=process_type,
+        label=_clean_text(spec.label, "label", 255),
+        description=_clean_text(spec.description, "description"),
+        ctime=ctime,
+        mtime=ctime,
+        user=user,
+        attributes=_clean_dict(spec.attributes, "attributes"),
+        extras=_clean_dict(spec.extras, "extras"),
+    )
+
+
+# --- files -----------------------------------------------------------------
+
+
+def _repository_module() -> Any:
+    import repository
+
+    return repository
+
+
+def repository_keys(metadata: Mapping[str, Any] | None) -> Iterator[str]:
+    """Every object key of a serialized file tree (``{"k"}``/``{"o"}`` form)."""
+    if not metadata:
+        return
+    stack = [metadata]
+    while stack:
+        entry = stack.pop()
+        key = entry.get("k")
+        if key:
+            yield key
+        stack.extend(entry.get("o", {}).values())
+
+
+def _put_files(files: Mapping[str, FileContent]) -> dict[str, Any]:
+    """Write ``files`` to the repository; the serialized tree that holds them."""
+    import io
+
+    repository = _repository_module()
+    tree = repository.Repository(repository.get_backend())
+    for path, content in files.items():
+        handle = io.BytesIO(content) if isinstance(content, bytes) else content
+        tree.put_object_from_filelike(handle, path)
+    return tree.serialize()
+
+
+def node_repository(*, node: DbNode) -> Any:
+    """The node's file tree, read-only by contract (stored files are immutable)."""
+    repository = _repository_module()
+    return repository.Repository.from_serialized(
+        repository.get_backend(), node.repository_metadata or {}
+    )
+
+
+def referenced_keys() -> set[str]:
+    """Every object key that any node's file tree references."""
+    keys: set[str] = set()
+    rows = (
+        DbNode.objects.exclude(repository_metadata={})
+        .values_list("repository_metadata", flat=True)
+        .iterator(chunk_size=2000)
+    )
+    for metadata in rows:
+        keys.update(repository_keys(metadata))
+    return keys
+
+
+# --- storing ---------------------------------------------------------------
+
+
+def node_store(
+    *,
+    user: Any,
+    node_type: str,
+    attributes: dict[str, Any] | None = None,
+    extras: dict[str, Any] | None = None,
+    label: str = "",
+    description: str = "",
+    process_type: str | None = None,
+    ctime: datetime.datetime | None = None,
+    files: Mapping[str, FileContent] | None = None,
+    links: Sequence[IncomingLink] = (),
+) -> DbNode:
+    """Store one node with its attributes, files and incoming links.
+
+    The files go to the repository first, then the row and its links are
+    written in one transaction: a failure leaves no row (orphaned objects are
+    removed by ``repository maintain``).
+
+    :raises InputValidationError: for a malformed type, attribute or label.
+    :raises NotExistent: if a link source does not exist.
+    :raises StoringNotAllowed: if a link breaks AiiDA's link rules.
+    """
+    spec = NodeSpec(
+        node_type=node_type,
+        attributes=attributes or {},
+        extras=extras or {},
+        label=label,
+        description=description,
+        process_type=process_type,
+        ctime=ctime,
+        files=files or {},
+    )
+    new_links = [(link.source, spec, link.label, link.type) for link in links]
+    return nodes_store_bulk(user=user, nodes=[spec], links=new_links)[0]
+
+
+def nodes_store_bulk(
+    *,
+    user: Any,
+    nodes: Sequence[NodeSpec],
+    links: Sequence[tuple[LinkEnd, LinkEnd, str, str]] = (),
+) -> list[DbNode]:
+    """Store many nodes and the links among them and to stored nodes.
+
+    Each link is ``(source, target, label, type)`` where an end is a stored
+    node's pk or one of ``nodes``. Everything is validated before anything is
+    written; the rows go in with multi-row INSERTs in one transaction.
+
+    :raises InputValidationError: for a malformed node or link.
+    :raises NotExistent: if a link names a stored node that does not exist.
+    :raises StoringNotAllowed: if a link breaks AiiDA's link rules.
+    """
+    now = timezone.now()
+    rows = [_build_node(spec, user, now) for spec in nodes]
+    # Batch members get negative stand-in keys until they have real ones.
+    stand_in = {id(spec): -(index + 1) for index, spec in enumerate(nodes)}
+    node_types = {-(i + 1): row.node_type for i, row in enumerate(rows)}
+    pending = [
+        Link(_end_key(s, stand_in), _end_key(t, stand_in), label, kind)
+        for s, t, label, kind in links
+    ]
+    stored = {end for link in pending for end in link[:2] if end > 0}
+    node_types.update(_existing_types(stored))
+    checked = link_rules.check_links(pending, node_types, _links_touching(pending))
+    for spec, row in zip(nodes, rows, strict=True):
+        if spec.files:
+            row.repository_metadata = _put_files(spec.files)
+    with transaction.atomic():
+        DbNode.objects.bulk_create(rows, batch_size=BATCH)
+        real = {-(i + 1): row.pk for i, row in enumerate(rows)}
+        _insert_links(
+            [
+                Link(real.get(s, s), real.get(t, t), label, kind)
+                for s, t, label, kind in checked
+            ]
+        )
+    return rows
+
+
+def _end_key(end: LinkEnd, stand_in: Mapping[int, int]) -> int:
+    if isinstance(end, NodeSpec):
+        try:
+            return stand_in[id(end)]
+        except KeyError:
+            raise InputValidationError(
+                "a link names a node that is not part of this batch"
+            ) from None
+    if isinstance(end, DbNode):
+        end = end.pk
+    if isinstance(end, bool) or not isinstance(end, int) or end <= 0:
+        raise InputValidationError(f"invalid link end {end!r}: expected a node pk")
+    return end
+
+
+def _existing_types(pks: set[int]) -> dict[int, str]:
+    found = node_types_of(pks)
+    missing = sorted(pks - found.keys())
+    if missing:
+        shown = ", ".join(map(str, missing[:10]))
+        raise NotExistent(f"no node with pk {shown}")
+    return found
+
+
+def _links_touching(new: Sequence[Link]) -> list[Link]:
+    """Stored links that could clash with ``new``: into its targets, out of
+    its sources where source labels must be unique."""
+    targets = {link.target for link in new if link.target > 0}
+    sources = {
+        link.source
+        for link in new
+        if link.source > 0 and link.type.lower() in link_rules.UNIQUE_LABEL_AT_SOURCE
+    }
+    fields = ("input_id", "output_id", "label", "type")
+    found: list[Link] = []
+    for chunk in chunked(targets):
+        found.extend(
+            Link(*row)
+            for row in DbLink.objects.filter(output_id__in=chunk).values_list(*fields)
+        )
+    for chunk in chunked(sources):
+        found.extend(
+            Link(*row)
+            for row in DbLink.objects.filter(
+                input_id__in=chunk, type__in=link_rules.UNIQUE_LABEL_AT_SOURCE
+            ).values_list(*fields)
+        )
+    return found
+
+
+def _insert_links(new: Sequence[Link]) -> list[DbLink]:
+    rows = [
+        DbLink(input_id=s, output_id=t, label=label, type=kind)
+        for s, t, label, kind in new
+    ]
+    try:
+        with transaction.atomic():
+            return DbLink.objects.bulk_create(rows, batch_size=BATCH)
+    except IntegrityError as exc:
+        # Only a concurrent writer gets here: the rules were checked above and
+        # the database's unique indexes repeat them.
+        raise StoringNotAllowed(f"link rules violated: {exc}") from None
+
+
+def link_add(*, source: int, target: int, label: str, link_type: str) -> DbLink:
+    """Add one link between two stored nodes, as AiiDA's link rules allow.
+
+    :raises InputValidationError: for a malformed label or link type.
+    :raises NotExistent: if either node does not exist.
+    :raises StoringNotAllowed: if the link breaks a rule.
+    """
+    return links_add_bulk(links=[Link(source, target, label, link_type)])[0]
+
+
+def links_add_bulk(
+    *, links: Iterable[Link | tuple[int, int, str, str]]
+) -> list[DbLink]:
+    """Add many links between stored nodes; all or none are added.
+
+    The rules are checked against each other and against the stored links in
+    a few set-based queries, not one per link.
+
+    :raises InputValidationError: for a malformed label, type or end.
+    :raises NotExistent: if an end does not exist.
+    :raises StoringNotAllowed: for the first link that breaks a rule.
+    """
+    pending = [
+        Link(_end_key(s, {}), _end_key(t, {}), label, kind)
+        for s, t, label, kind in links
+    ]
+    stored = {end for link in pending for end in link[:2]}
+    with transaction.atomic():
+        node_types = _existing_types(stored)
+        checked = link_rules.check_links(pending, node_types, _links_touching(pending))
+        return _insert_links(checked)
+
+
+# --- changing --------------------------------------------------------------
+
+MUTABLE_FIELDS = frozenset({"label", "description", "extras"})
+
+
+def node_update(*, node: DbNode, changes: Mapping[str, Any]) -> DbNode:
+    """Change a stored node's label, description or extras (replaced whole).
+
+    :raises ModificationNotAllowed: for any other field: attributes and files
+        of a stored node are immutable.
+    :raises InputValidationError: for a malformed value.
+    """
+    refused = sorted(set(changes) - MUTABLE_FIELDS)
+    if refused:
+        raise ModificationNotAllowed(
+            f"cannot change {', '.join(refused)} of stored node {node.pk}: only "
+            "label, description and extras may change"
+        )
+    if "label" in changes:
+        node.label = _clean_text(changes["label"], "label", 255)
+    if "description" in changes:
+        node.description = _clean_text(changes["description"], "description")
+    if "extras" in changes:
+        node.extras = _clean_dict(changes["extras"], "extras")
+    node.mtime = timezone.now()
+    node.save(update_fields=[*changes, "mtime"])
+    return node
+
+
+# --- deleting --------------------------------------------------------------
+
+# Followed from every deleted node, whatever the options.
+ALWAYS_FORWARD = (LinkType.INPUT_CALC, LinkType.INPUT_WORK)
+ALWAYS_BACKWARD = (
+    LinkType.CREATE,
+    LinkType.RETURN,
+    LinkType.CALL_CALC,
+    LinkType.CALL_WORK,
+)
+
+
+def delete_nodes(
+    pks: Iterable[int],
+    *,
+    dry_run: bool = True,
+    create_forward: bool = True,
+    call_calc_forward: bool = True,
+    call_work_forward: bool = True,
+) -> set[int]:
+    """Delete ``pks`` and every node AiiDA's deletion rules take with them.
+
+    Always followed: processes that used a deleted data node as input, its
+    creator and the workflows that returned it, and a deleted process's
+    caller. The options switch off following a calculation's outputs
+    (``create_forward``) and a workflow's callees (``call_*_forward``).
+    Returns the pks deleted, or that would be with ``dry_run``.
+
+    :raises NotExistent: if one of ``pks`` does not exist (nothing deleted).
+    """
+    start = {int(pk) for pk in pks}
+    forward = list(ALWAYS_FORWARD)
+    if create_forward:
+        forward.append(LinkType.CREATE)
+    if call_calc_forward:
+        forward.append(LinkType.CALL_CALC)
+    if call_work_forward:
+        forward.append(LinkType.CALL_WORK)
+    with transaction.atomic():
+        _existing_types(start)
+        closure = _traverse(start, forward, list(ALWAYS_BACKWARD))
+        if not dry_run:
+            delete_nodes_and_connections(closure)
+    return closure
+
+
+def _traverse(start: set[int], forward: list[str], backward: list[str]) -> set[int]:
+    """The closure of ``start`` over the link types given, one query per chunk
+    of the frontier and direction (breadth-first)."""
+    table = connection.ops.quote_name(DbLink._meta.db_table)
+    visited = set(start)
+    frontier = set(start)
+    steps = ((forward, "output_id", "input_id"), (backward, "input_id", "output_id"))
+    with connection.cursor() as cursor:
+        while frontier:
+            found: set[int] = set()
+            for chunk in chunked(frontier):
+                for kinds, wanted, known in steps:
+                    sql = (
+                        f"SELECT {wanted} FROM {table} WHERE {known} IN "
+                        f"({_marks(len(chunk))}) AND type IN ({_marks(len(kinds))})"
+                    )
+                    cursor.execute(sql, [*chunk, *kinds])
+                    found.update(row[0] for row in cursor.fetchall())
+            frontier = found - visited
+            visited |= frontier
+    return visited
+
+
+def _marks(count: int) -> str:
+    return ", ".join(["%s"] * count)
+
+
+def delete_nodes_and_connections(pks: Iterable[int]) -> None:
+    """Delete exactly these nodes, their links and group memberships.
+
+    No traversal rules apply: callers that want AiiDA's consistency use
+    :func:`delete_nodes`. Repository objects that no remaining node
+    references are removed once the transaction commits.
+    """
+    targets = sorted({int(pk) for pk in pks})
+    quote = connection.ops.quote_name
+    node_table = quote(DbNode._meta.db_table)
+    link_table = quote(DbLink._meta.db_table)
+    member_table = quote(DbGroup.dbnodes.through._meta.db_table)
+    with transaction.atomic():
+        orphans = _keys_of(targets)
+        with connection.cursor() as cursor:
+            for chunk in chunked(targets):
+                marks = _marks(len(chunk))
+                for sql in (
+                    f"DELETE FROM {member_table} WHERE dbnode_id IN ({marks})",
+                    f"DELETE FROM {link_table} WHERE input_id IN ({marks})",
+                    f"DELETE FROM {link_table} WHERE output_id IN ({marks})",
+                    f"DELETE FROM {node_table} WHERE id IN ({marks})",
+                ):
+                    cursor.execute(sql, chunk)
+        if orphans:
+            orphans -= _still_referenced(orphans)
+        if orphans:
+            transaction.on_commit(lambda: _delete_objects(orphans))
+
+
+def _keys_of(pks: Sequence[int]) -> set[str]:
+    keys: set[str] = set()
+    for chunk in chunked(pks):
+        rows = (
+            DbNode.objects.filter(pk__in=chunk)
+            .exclude(repository_metadata={})
+            .values_list("repository_metadata", flat=True)
+        )
+        for metadata in rows:
+            keys.update(repository_keys(metadata))
+    return keys
+
+
+def _still_referenced(keys: set[str]) -> set[str]:
+    """Those of ``keys`` that a node's file tree still references.
+
+    Objects are content-addressed, so two nodes with the same file share one.
+    """
+    wanted = set(keys)
+    found: set[str] = set()
+    rows = (
+        DbNode.objects.exclude(repository_metadata={})
+        .values_list("repository_metadata", flat=True)
+        .iterator(chunk_size=2000)
+    )
+    for metadata in rows:
+        for key in repository_keys(metadata):
+            if key in wanted:
+                found.add(key)
+                wanted.discard(key)
+        if not wanted:
+            break
+    return found
+
+
+def _delete_objects(keys: set[str]) -> None:
+    backend = _repository_module().get_backend()
+    candidates = sorted(keys)
+    exists = backend.has_objects(candidates)
+    present = [key for key, found in zip(candidates, exists, strict=True) if found]
+    if present:
+        backend.delete_objects(present)
+
+
+# --- groups ----------------------------------------------------------------
+
+
+def group_create(
+    *,
+    user: Any,
+    label: str,
+    type_string: str = "core",
+    description: str = "",
+    extras: dict[str, Any] | None = None,
+) -> DbGroup:
+    """Create an empty group.
+
+    :raises InputValidationError: for an empty or malformed label.
+    :raises UniquenessError: if a group of that label and type exists.
+    """
+    label = _clean_text(label, "label", 255).strip()
+    if not label:
+        raise InputValidationError("a group needs a label")
+    try:
+        with transaction.atomic():
+            return DbGroup.objects.create(
+                user=user,
+                label=label,
+                type_string=_clean_text(type_string, "type_string", 255),
+                description=_clean_text(description, "description"),
+                extras=_clean_dict(extras, "extras"),
+            )
+    except IntegrityError:
+        raise UniquenessError(
+            f"a group labelled {label!r} of type {type_string!r} exists"
+        ) from None
+
+
+def group_add_nodes(*, group: DbGroup, pks: Iterable[int]) -> int:
+    """Add nodes to ``group`` (members already in it are skipped).
+
+    Returns how many nodes were added.
+
+    :raises NotExistent: if a node does not exist (nothing added).
+    """
+    wanted = {int(pk) for pk in pks}
+    through = DbGroup.dbnodes.through
+    with transaction.atomic():
+        _existing_types(wanted)
+        present = set()
+        for chunk in chunked(wanted):
+            present.update(
+                through.objects.filter(
+                    dbgroup_id=group.pk, dbnode_id__in=chunk
+                ).values_list("dbnode_id", flat=True)
+            )
+        new = sorted(wanted - present)
+        through.objects.bulk_create(
+            [through(dbgroup_id=group.pk, dbnode_id=pk) for pk in new],
+            batch_size=BATCH,
+        )
+    return len(new)
+
+
+def group_remove_nodes(*, group: DbGroup, pks: Iterable[int]) -> int:
+    """Remove nodes from ``group``; returns how many were members."""
+    through = DbGroup.dbnodes.through
+    removed = 0
+    with transaction.atomic():
+        for chunk in chunked({int(pk) for pk in pks}):
+            removed += through.objects.filter(
+                dbgroup_id=group.pk, dbnode_id__in=chunk
+            ).delete()[0]
+    return removed
+
+
+def group_delete(*, group: DbGroup) -> None:
+    """Delete a group and its memberships; its nodes stay."""
+    with transaction.atomic():
+        DbGroup.dbnodes.through.objects.filter(dbgroup_id=group.pk).delete()
+        group.delete()

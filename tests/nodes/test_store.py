@@ -1,0 +1,189 @@
+"""Storing nodes and links through the services."""
+
+from __future__ import annotations
+
+import math
+import uuid
+
+import pytest
+
+from aiidasite.exceptions import (
+    InputValidationError,
+    ModificationNotAllowed,
+    MultipleObjectsError,
+    NotExistent,
+    StoringNotAllowed,
+)
+from nodes import services, types
+from nodes.models import DbLink, DbNode
+from nodes.services import IncomingLink, NodeSpec
+
+pytestmark = pytest.mark.django_db
+
+
+def test_store_keeps_type_attributes_and_owner(user):
+    node = services.node_store(
+        user=user,
+        node_type=types.DICT,
+        attributes={"a": 1, "nested": {"b": [1.5, "x", None, True]}},
+        label="params",
+    )
+    stored = DbNode.objects.get(pk=node.pk)
+    assert stored.node_type == types.DICT
+    assert stored.attributes == {"a": 1, "nested": {"b": [1.5, "x", None, True]}}
+    assert stored.user == user
+    assert stored.label == "params"
+    assert stored.mtime == stored.ctime
+
+
+@pytest.mark.parametrize(
+    ("attributes", "message"),
+    [
+        ({"x": math.nan}, "cannot be stored as JSON"),
+        ({"x": {1: "a"}}, "is not a string"),
+        ({"x": object()}, "cannot be stored as JSON"),
+        ([1, 2], "must be a JSON object"),
+    ],
+)
+def test_store_refuses_attributes_that_are_not_json(user, attributes, message):
+    with pytest.raises(InputValidationError, match=message):
+        services.node_store(user=user, node_type=types.DICT, attributes=attributes)
+    assert not DbNode.objects.exists()
+
+
+def test_store_refuses_unknown_type_shapes(user):
+    with pytest.raises(InputValidationError, match="invalid node_type"):
+        services.node_store(user=user, node_type="Int")
+
+
+def test_store_refuses_process_type_on_data(user):
+    with pytest.raises(InputValidationError, match="process_type"):
+        services.node_store(user=user, node_type=types.INT, process_type="x")
+
+
+def test_store_with_incoming_links_validates_them_first(user, make_node):
+    structure = make_node(types.STRUCTURE)
+    calc = make_node(types.CALCJOB, inputs=[(structure, "structure", "input_calc")])
+    assert DbLink.objects.get(output=calc).input == structure
+    with pytest.raises(StoringNotAllowed, match="already has an incoming"):
+        make_node(
+            types.CALCJOB,
+            inputs=[(structure, "s", "input_calc"), (structure, "s", "input_calc")],
+        )
+    with pytest.raises(StoringNotAllowed, match="goes from a calculation"):
+        make_node(types.INT, inputs=[(structure, "result", "create")])
+    assert DbNode.objects.count() == 2
+
+
+def test_store_with_link_from_missing_node_is_not_existent(user):
+    with pytest.raises(NotExistent, match="no node with pk 999"):
+        services.node_store(
+            user=user,
+            node_type=types.CALCJOB,
+            links=[IncomingLink(999, "x", "input_calc")],
+        )
+    assert not DbNode.objects.exists()
+
+
+def test_bulk_store_links_batch_members_and_stored_nodes(user, make_node):
+    structure = make_node(types.STRUCTURE)
+    calc = NodeSpec(types.CALCJOB, attributes={"exit_status": 0})
+    bands = NodeSpec(types.BANDS, attributes={"units": "eV"})
+    rows = services.nodes_store_bulk(
+        user=user,
+        nodes=[calc, bands],
+        links=[
+            (structure.pk, calc, "structure", "input_calc"),
+            (calc, bands, "bands", "create"),
+        ],
+    )
+    assert all(row.pk for row in rows)
+    links = set(DbLink.objects.values_list("input_id", "output_id", "label", "type"))
+    assert links == {
+        (structure.pk, rows[0].pk, "structure", "input_calc"),
+        (rows[0].pk, rows[1].pk, "bands", "create"),
+    }
+
+
+def test_bulk_store_writes_nothing_when_one_link_is_bad(user):
+    calc = NodeSpec(types.CALCJOB)
+    first, second = NodeSpec(types.INT), NodeSpec(types.INT)
+    with pytest.raises(StoringNotAllowed, match="already has a creator"):
+        services.nodes_store_bulk(
+            user=user,
+            nodes=[calc, first, second],
+            links=[(calc, first, "a", "create"), (calc, first, "b", "create")],
+        )
+    assert not DbNode.objects.exists()
+
+
+def test_links_add_bulk_checks_against_stored_links(make_node):
+    data = make_node(types.INT)
+    calc = make_node(types.CALCFUNCTION)
+    other = make_node(types.CALCFUNCTION)
+    services.link_add(source=calc.pk, target=data.pk, label="out", link_type="create")
+    with pytest.raises(StoringNotAllowed, match="already has a creator"):
+        services.links_add_bulk(links=[(other.pk, data.pk, "out", "create")])
+    with pytest.raises(NotExistent):
+        services.link_add(
+            source=data.pk, target=12345, label="x", link_type="input_calc"
+        )
+    assert DbLink.objects.count() == 1
+
+
+def test_links_add_bulk_adds_all(make_node):
+    inputs = [make_node(types.INT) for _ in range(3)]
+    calcs = [make_node(types.CALCJOB) for _ in range(2)]
+    links = [
+        (data.pk, calc.pk, f"x{i}", "input_calc")
+        for calc in calcs
+        for i, data in enumerate(inputs)
+    ]
+    created = services.links_add_bulk(links=links)
+    assert len(created) == 6
+    assert DbLink.objects.filter(type="input_calc").count() == 6
+
+
+def test_node_update_changes_extras_label_description_only(make_node):
+    node = make_node(types.INT, attributes={"value": 1})
+    services.node_update(
+        node=node, changes={"extras": {"tag": "x"}, "label": "one", "description": "d"}
+    )
+    stored = DbNode.objects.get(pk=node.pk)
+    assert (stored.extras, stored.label, stored.description) == (
+        {"tag": "x"},
+        "one",
+        "d",
+    )
+    assert stored.mtime > stored.ctime
+    with pytest.raises(ModificationNotAllowed, match="attributes"):
+        services.node_update(node=stored, changes={"attributes": {"value": 2}})
+    with pytest.raises(ModificationNotAllowed, match="repository_metadata"):
+        services.node_update(node=stored, changes={"repository_metadata": {}})
+    assert DbNode.objects.get(pk=node.pk).attributes == {"value": 1}
+
+
+def test_node_get_finds_by_pk_uuid_and_prefix(make_node):
+    node = make_node()
+    assert services.node_get(identifier=node.pk) == node
+    assert services.node_get(identifier=str(node.uuid)) == node
+    assert services.node_get(identifier=str(node.uuid)[:8]) == node
+    with pytest.raises(NotExistent):
+        services.node_get(identifier=str(uuid.uuid4()))
+    with pytest.raises(NotExistent):
+        services.node_get(identifier="not-a-uuid")
+    with pytest.raises(NotExistent):
+        services.node_get(identifier=node.pk + 100)
+
+
+def test_node_get_refuses_an_ambiguous_prefix(user):
+    for value in (
+        "aaaa0000-0000-4000-8000-000000000001",
+        "aaaa0000-0000-4000-8000-000000000002",
+    ):
+        DbNode.objects.create(node_type=types.INT, user=user, uuid=uuid.UUID(value))
+    with pytest.raises(MultipleObjectsError):
+        services.node_get(identifier="aaaa")
+    assert services.node_get(
+        identifier="aaaa0000-0000-4000-8000-000000000002"
+    ).uuid.hex.endswith("2")
