@@ -81,6 +81,7 @@ INSTALLED_APPS = [
     "repository",
     "nodes",
     "queries",
+    "archives",
 ]
 
 MIDDLEWARE = [

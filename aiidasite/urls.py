@@ -16,6 +16,7 @@ api_v1 = [
     path("", include("repository.urls")),
     path("", include("nodes.urls")),
     path("", include("queries.urls")),
+    path("", include("archives.urls")),
 ]
 
 urlpatterns = [

@@ -1,0 +1,106 @@
+"""``manage.py archive import|export|inspect``: AiiDA archives in and out."""
+
+from __future__ import annotations
+
+import json
+import sys
+
+from django.core.management.base import BaseCommand, CommandError
+
+from aiidasite.exceptions import AiidaSiteError
+from archives import services
+
+
+class Command(BaseCommand):
+    help = "Import, export and inspect AiiDA archives (.aiida files)."
+
+    def add_arguments(self, parser):
+        sub = parser.add_subparsers(dest="action", required=True)
+        imp = sub.add_parser("import", help="import one or more archives")
+        imp.add_argument("files", nargs="+", metavar="FILE")
+        exp = sub.add_parser("export", help="write an archive")
+        exp.add_argument("file", metavar="FILE")
+        exp.add_argument(
+            "--nodes",
+            nargs="+",
+            type=int,
+            default=[],
+            metavar="PK",
+            help="nodes to export (their provenance comes along)",
+        )
+        exp.add_argument(
+            "--groups",
+            nargs="+",
+            default=[],
+            metavar="LABEL",
+            help="groups to export with their nodes",
+        )
+        exp.add_argument("--all", action="store_true", help="export everything")
+        exp.add_argument(
+            "--overwrite", action="store_true", help="replace FILE if it exists"
+        )
+        ins = sub.add_parser("inspect", help="describe an archive without importing")
+        ins.add_argument("file", metavar="FILE")
+        ins.add_argument("--format", choices=["text", "json"], default="text")
+
+    def handle(self, *args, action: str, **options):
+        progress = options["verbosity"] > 0 and sys.stderr.isatty()
+        try:
+            if action == "import":
+                self.import_archives(options["files"], progress)
+            elif action == "export":
+                self.export_archive(options, progress)
+            else:
+                self.inspect_archive(options["file"], options["format"])
+        except AiidaSiteError as exc:
+            raise CommandError(str(exc)) from exc
+
+    def import_archives(self, files: list[str], progress: bool) -> None:
+        for path in files:
+            summary = services.archive_import(path, progress=progress)
+            if not summary.changed:
+                self.stdout.write(f"{path}: nothing new, everything was present.")
+                continue
+            self.stdout.write(
+                self.style.SUCCESS(
+                    f"{path}: {summary.nodes_new} new nodes "
+                    f"({summary.nodes_existing} existing), {summary.links_new} "
+                    f"links, {summary.groups_new} new groups "
+                    f"({summary.memberships_new} memberships), {summary.files_new} "
+                    f"files ({summary.files_existing} present), "
+                    f"{summary.users_new} new users."
+                )
+            )
+            for rename in summary.renamed_groups:
+                self.stdout.write(f"  group label taken, imported as: {rename}")
+
+    def export_archive(self, options: dict, progress: bool) -> None:
+        summary = services.archive_export(
+            options["file"],
+            node_pks=options["nodes"],
+            group_labels=options["groups"],
+            everything=options["all"],
+            overwrite=options["overwrite"],
+            progress=progress,
+        )
+        self.stdout.write(
+            self.style.SUCCESS(
+                f"Wrote {summary.path}: {summary.nodes} nodes, {summary.links} "
+                f"links, {summary.groups} groups, {summary.files} files."
+            )
+        )
+
+    def inspect_archive(self, path: str, output: str) -> None:
+        info = services.archive_inspect(path)
+        if output == "json":
+            self.stdout.write(json.dumps(info, indent=2))
+            return
+        self.stdout.write(f"Archive:  {info['path']}")
+        self.stdout.write(f"Version:  {info['export_version']}")
+        self.stdout.write(f"Written by AiiDA {info['aiida_version'] or 'unknown'}")
+        self.stdout.write("Counts:")
+        for name, count in info["counts"].items():
+            self.stdout.write(f"  {name:<18} {count}")
+        self.stdout.write("Node types:")
+        for name, count in sorted(info["node_types"].items()):
+            self.stdout.write(f"  {name:<45} {count}")

@@ -1,0 +1,154 @@
+"""Reading an AiiDA archive without importing it."""
+
+from __future__ import annotations
+
+import json
+import shutil
+import sqlite3
+import tempfile
+import zipfile
+from collections.abc import Iterator
+from contextlib import contextmanager
+from pathlib import Path
+from typing import IO, Any
+
+from aiidasite.exceptions import CorruptArchive
+from archives import format as fmt
+
+BATCH_SIZE = 5_000
+
+
+class ArchiveReader:
+    """An open archive: its metadata, its tables and its file objects.
+
+    ``db.sqlite3`` is extracted to a temporary folder (SQLite cannot read from
+    inside a zip); file objects are streamed from the zip on demand.
+
+    :raises CorruptArchive: if the file is not a readable archive of a supported
+        version.
+    """
+
+    def __init__(self, path: str | Path) -> None:
+        self.path = Path(path)
+        self._tmp = tempfile.TemporaryDirectory(prefix="aiidasite-archive-")
+        try:
+            self.zip = zipfile.ZipFile(self.path)
+        except FileNotFoundError:
+            self._tmp.cleanup()
+            raise CorruptArchive(f"{self.path}: no such file") from None
+        except (zipfile.BadZipFile, OSError) as exc:
+            self._tmp.cleanup()
+            raise CorruptArchive(f"{self.path}: not a zip archive ({exc})") from None
+        try:
+            self.metadata = self._read_metadata()
+            self.db = self._open_database()
+        except Exception:
+            self.close()
+            raise
+
+    def __enter__(self) -> ArchiveReader:
+        return self
+
+    def __exit__(self, *exc_info: object) -> None:
+        self.close()
+
+    def close(self) -> None:
+        if getattr(self, "db", None) is not None:
+            self.db.close()
+            self.db = None
+        self.zip.close()
+        self._tmp.cleanup()
+
+    def _read_metadata(self) -> dict[str, Any]:
+        try:
+            raw = self.zip.read(fmt.METADATA_NAME)
+        except KeyError:
+            raise CorruptArchive(
+                f"{self.path}: no {fmt.METADATA_NAME}; not an AiiDA archive"
+            ) from None
+        except (zipfile.BadZipFile, OSError) as exc:
+            raise CorruptArchive(f"{self.path}: unreadable ({exc})") from None
+        try:
+            metadata = json.loads(raw)
+        except ValueError as exc:
+            raise CorruptArchive(f"{fmt.METADATA_NAME} is not JSON: {exc}") from None
+        version = metadata.get("export_version")
+        if version not in fmt.SUPPORTED_VERSIONS:
+            supported = ", ".join(sorted(fmt.SUPPORTED_VERSIONS))
+            raise CorruptArchive(
+                f"{self.path}: archive version {version!r} is not supported "
+                f"(supported: {supported}); migrate it with a recent "
+                "'verdi archive migrate' first"
+            )
+        key_format = metadata.get("key_format", fmt.KEY_FORMAT)
+        if key_format != fmt.KEY_FORMAT:
+            raise CorruptArchive(f"{self.path}: key format {key_format!r} unsupported")
+        return metadata
+
+    def _open_database(self) -> sqlite3.Connection:
+        target = Path(self._tmp.name) / fmt.DATABASE_NAME
+        try:
+            with self.zip.open(fmt.DATABASE_NAME) as src, target.open("wb") as dst:
+                shutil.copyfileobj(src, dst, 1024 * 1024)
+        except KeyError:
+            raise CorruptArchive(f"{self.path}: no {fmt.DATABASE_NAME}") from None
+        except (zipfile.BadZipFile, OSError) as exc:
+            raise CorruptArchive(f"{self.path}: {fmt.DATABASE_NAME}: {exc}") from None
+        db = sqlite3.connect(f"file:{target}?mode=ro", uri=True)
+        db.row_factory = sqlite3.Row
+        try:
+            db.execute("SELECT id FROM db_dbnode LIMIT 1").fetchall()
+        except sqlite3.DatabaseError as exc:
+            db.close()
+            raise CorruptArchive(f"{self.path}: {fmt.DATABASE_NAME}: {exc}") from None
+        return db
+
+    def count(self, table: str) -> int:
+        return self.db.execute(f"SELECT COUNT(*) FROM {table}").fetchone()[0]
+
+    def rows(self, sql: str, params: tuple = ()) -> Iterator[list[sqlite3.Row]]:
+        """Yield the result of ``sql`` in batches."""
+        cursor = self.db.execute(sql, params)
+        while batch := cursor.fetchmany(BATCH_SIZE):
+            yield batch
+
+    def node_types(self) -> dict[str, int]:
+        sql = "SELECT node_type, COUNT(*) FROM db_dbnode GROUP BY node_type"
+        return {row[0]: row[1] for row in self.db.execute(sql)}
+
+    def object_keys(self) -> set[str]:
+        """Keys of the file objects the zip holds."""
+        return {
+            name[len(fmt.REPO_PREFIX) :]
+            for name in self.zip.namelist()
+            if name.startswith(fmt.REPO_PREFIX) and len(name) > len(fmt.REPO_PREFIX)
+        }
+
+    @contextmanager
+    def open_object(self, key: str) -> Iterator[IO[bytes]]:
+        try:
+            with self.zip.open(fmt.REPO_PREFIX + key) as handle:
+                yield handle
+        except KeyError:
+            raise CorruptArchive(f"file object {key} is missing") from None
+
+    def inspect(self) -> dict[str, Any]:
+        """Version, entity counts and node types."""
+        return {
+            "path": str(self.path),
+            "export_version": self.metadata.get("export_version"),
+            "aiida_version": self.metadata.get("aiida_version"),
+            "created": self.metadata.get("ctime"),
+            "counts": {
+                "nodes": self.count("db_dbnode"),
+                "links": self.count("db_dblink"),
+                "groups": self.count("db_dbgroup"),
+                "group_memberships": self.count("db_dbgroup_dbnodes"),
+                "users": self.count("db_dbuser"),
+                "computers": self.count("db_dbcomputer"),
+                "comments": self.count("db_dbcomment"),
+                "logs": self.count("db_dblog"),
+                "files": len(self.object_keys()),
+            },
+            "node_types": self.node_types(),
+        }

@@ -1,0 +1,87 @@
+"""``/api/v1/archives/``: upload an archive to import it, download a group's."""
+
+from __future__ import annotations
+
+import os
+import shutil
+import tempfile
+
+from django.http import FileResponse
+from drf_spectacular.types import OpenApiTypes
+from drf_spectacular.utils import OpenApiParameter, extend_schema
+from rest_framework import permissions, serializers, status
+from rest_framework.parsers import MultiPartParser
+from rest_framework.request import Request
+from rest_framework.response import Response
+from rest_framework.views import APIView
+
+from aiidasite.exceptions import InputValidationError
+from archives import services
+
+
+class ArchiveUploadSerializer(serializers.Serializer):
+    file = serializers.FileField(help_text="an AiiDA archive (.aiida zip)")
+
+
+class ImportSummarySerializer(serializers.Serializer):
+    nodes_new = serializers.IntegerField()
+    nodes_existing = serializers.IntegerField()
+    links_new = serializers.IntegerField()
+    links_existing = serializers.IntegerField()
+    groups_new = serializers.IntegerField()
+    groups_existing = serializers.IntegerField()
+    memberships_new = serializers.IntegerField()
+    files_new = serializers.IntegerField()
+    files_existing = serializers.IntegerField()
+    users_new = serializers.IntegerField()
+    renamed_groups = serializers.ListField(child=serializers.CharField())
+
+
+class StaffWritesOnly(permissions.BasePermission):
+    def has_permission(self, request, view) -> bool:
+        if request.method in permissions.SAFE_METHODS:
+            return True
+        return bool(request.user and request.user.is_staff)
+
+
+class ArchiveView(APIView):
+    """Import an uploaded archive (staff), or export a group as an archive."""
+
+    permission_classes = [StaffWritesOnly]
+    parser_classes = [MultiPartParser]
+
+    @extend_schema(
+        parameters=[
+            OpenApiParameter("group", str, required=True, description="group label")
+        ],
+        responses={(200, "application/zip"): OpenApiTypes.BINARY},
+    )
+    def get(self, request: Request) -> FileResponse:
+        label = request.query_params.get("group")
+        if not label:
+            raise InputValidationError("give ?group=LABEL to export a group")
+        with tempfile.TemporaryDirectory(prefix="aiidasite-export-") as tmp:
+            path = os.path.join(tmp, f"{label}.aiida")
+            services.archive_export(path, group_labels=[label])
+            handle = open(path, "rb")  # closed by FileResponse
+        # The open handle keeps the unlinked file readable until it is sent.
+        return FileResponse(
+            handle,
+            as_attachment=True,
+            filename=f"{label}.aiida",
+            content_type="application/zip",
+        )
+
+    @extend_schema(
+        request={"multipart/form-data": ArchiveUploadSerializer},
+        responses={201: ImportSummarySerializer, 200: ImportSummarySerializer},
+    )
+    def post(self, request: Request) -> Response:
+        upload = ArchiveUploadSerializer(data=request.data)
+        upload.is_valid(raise_exception=True)
+        with tempfile.NamedTemporaryFile(suffix=".aiida") as copy:
+            shutil.copyfileobj(upload.validated_data["file"], copy, 1024 * 1024)
+            copy.flush()
+            summary = services.archive_import(copy.name)
+        code = status.HTTP_201_CREATED if summary.changed else status.HTTP_200_OK
+        return Response(ImportSummarySerializer(summary).data, status=code)
