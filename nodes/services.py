@@ -9,6 +9,7 @@ primary keys small enough for SQLite's bound-parameter limit.
 from __future__ import annotations
 
 import datetime
+import io
 import math
 import uuid as uuid_module
 from collections.abc import Iterable, Iterator, Mapping, Sequence
@@ -30,6 +31,8 @@ from nodes import links as link_rules
 from nodes import types
 from nodes.links import Link
 from nodes.models import DbGroup, DbLink, DbNode, LinkType
+from repository import Repository, get_backend, iter_keys, validate_path
+from repository.exceptions import InvalidPathError
 
 # Primary keys per IN (...) clause: far below SQLite's 999-variable floor.
 CHUNK = 500
@@ -211,43 +214,32 @@ def _build_node(spec: NodeSpec, user: Any, now: datetime.datetime) -> DbNode:
 # --- files -----------------------------------------------------------------
 
 
-def _repository_module() -> Any:
-    import repository
-
-    return repository
-
-
-def repository_keys(metadata: Mapping[str, Any] | None) -> Iterator[str]:
-    """Every object key of a serialized file tree (``{"k"}``/``{"o"}`` form)."""
-    if not metadata:
-        return
-    stack = [metadata]
-    while stack:
-        entry = stack.pop()
-        key = entry.get("k")
-        if key:
-            yield key
-        stack.extend(entry.get("o", {}).values())
-
-
 def _put_files(files: Mapping[str, FileContent]) -> dict[str, Any]:
-    """Write ``files`` to the repository; the serialized tree that holds them."""
-    import io
+    """Write ``files`` to the repository; the serialized tree that holds them.
 
-    repository = _repository_module()
-    tree = repository.Repository(repository.get_backend())
+    Every path is checked before any byte is written.
+
+    :raises InvalidPathError: for a path such as ``../x`` or ``/etc/passwd``.
+    :raises InputValidationError: for content that is neither bytes nor a
+        readable binary stream.
+    """
+    for path in files:
+        if not validate_path(path).parts:
+            raise InvalidPathError("a file needs a non-empty path")
+    tree = Repository(get_backend())
     for path, content in files.items():
-        handle = io.BytesIO(content) if isinstance(content, bytes) else content
-        tree.put_object_from_filelike(handle, path)
+        if isinstance(content, bytes | bytearray):
+            content = io.BytesIO(content)
+        try:
+            tree.put_object_from_filelike(content, path)
+        except TypeError as exc:
+            raise InputValidationError(f"file {path!r}: {exc}") from None
     return tree.serialize()
 
 
-def node_repository(*, node: DbNode) -> Any:
-    """The node's file tree, read-only by contract (stored files are immutable)."""
-    repository = _repository_module()
-    return repository.Repository.from_serialized(
-        repository.get_backend(), node.repository_metadata or {}
-    )
+def node_repository(*, node: DbNode) -> Repository:
+    """The node's file tree (read it only: stored files are immutable)."""
+    return Repository.from_serialized(get_backend(), node.repository_metadata or {})
 
 
 def referenced_keys() -> set[str]:
@@ -259,7 +251,7 @@ def referenced_keys() -> set[str]:
         .iterator(chunk_size=2000)
     )
     for metadata in rows:
-        keys.update(repository_keys(metadata))
+        keys.update(iter_keys(metadata))
     return keys
 
 
@@ -584,7 +576,7 @@ def _keys_of(pks: Sequence[int]) -> set[str]:
             .values_list("repository_metadata", flat=True)
         )
         for metadata in rows:
-            keys.update(repository_keys(metadata))
+            keys.update(iter_keys(metadata))
     return keys
 
 
@@ -601,7 +593,7 @@ def _still_referenced(keys: set[str]) -> set[str]:
         .iterator(chunk_size=2000)
     )
     for metadata in rows:
-        for key in repository_keys(metadata):
+        for key in iter_keys(metadata):
             if key in wanted:
                 found.add(key)
                 wanted.discard(key)
@@ -611,7 +603,7 @@ def _still_referenced(keys: set[str]) -> set[str]:
 
 
 def _delete_objects(keys: set[str]) -> None:
-    backend = _repository_module().get_backend()
+    backend = get_backend()
     candidates = sorted(keys)
     exists = backend.has_objects(candidates)
     present = [key for key, found in zip(candidates, exists, strict=True) if found]
