@@ -1,0 +1,75 @@
+"""Admin of the settings table: search by key, values shown as indented JSON."""
+
+from __future__ import annotations
+
+import json
+from typing import Any
+
+from django import forms
+from django.contrib import admin
+from django.core.exceptions import ValidationError
+from django.http import HttpRequest
+from django.utils.html import format_html
+
+from aiidasite.exceptions import InputValidationError
+from settingsapp.jsonvalue import validate_json_value
+from settingsapp.manager import validate_key
+from settingsapp.models import DbSetting
+
+
+class PrettyJSONFormField(forms.JSONField):
+    """A JSON textarea that shows its value indented and with sorted keys."""
+
+    def prepare_value(self, value: Any) -> Any:
+        if isinstance(value, forms.fields.InvalidJSONInput):
+            return value
+        return json.dumps(value, indent=2, sort_keys=True, ensure_ascii=False)
+
+
+class DbSettingForm(forms.ModelForm):
+    val = PrettyJSONFormField(
+        required=False, widget=forms.Textarea(attrs={"rows": 12, "cols": 80})
+    )
+
+    class Meta:
+        model = DbSetting
+        fields = ("key", "val", "description")
+
+    def clean_key(self) -> str:
+        try:
+            return validate_key(self.cleaned_data["key"])
+        except InputValidationError as exc:
+            raise ValidationError(str(exc)) from None
+
+    def clean_val(self) -> Any:
+        value = self.cleaned_data["val"]
+        try:
+            validate_json_value(value)
+        except InputValidationError as exc:
+            raise ValidationError(str(exc)) from None
+        return value
+
+
+@admin.register(DbSetting)
+class DbSettingAdmin(admin.ModelAdmin):
+    form = DbSettingForm
+    list_display = ("key", "short_value", "description", "time")
+    search_fields = ("key",)
+    ordering = ("key",)
+    readonly_fields = ("pretty_value", "time")
+
+    def get_readonly_fields(self, request: HttpRequest, obj: Any = None) -> Any:
+        # A key is the setting's identity: renaming would be a delete and an add.
+        if obj is not None:
+            return ("key", *self.readonly_fields)
+        return self.readonly_fields
+
+    @admin.display(description="value")
+    def short_value(self, obj: DbSetting) -> str:
+        text = json.dumps(obj.val, ensure_ascii=False)
+        return text if len(text) <= 80 else text[:77] + "..."
+
+    @admin.display(description="value (formatted)")
+    def pretty_value(self, obj: DbSetting) -> str:
+        text = json.dumps(obj.val, indent=2, sort_keys=True, ensure_ascii=False)
+        return format_html("<pre>{}</pre>", text)
