@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import argparse
 import json
 import sys
 from collections.abc import Callable
@@ -41,11 +42,26 @@ class Command(BaseCommand):
     )
 
     def add_arguments(self, parser: CommandParser) -> None:
+        # Lets --verbosity follow the action too; SUPPRESS keeps a value given
+        # before the action from being overwritten by a subparser default.
+        common = argparse.ArgumentParser(add_help=False)
+        common.add_argument(
+            "-v",
+            "--verbosity",
+            type=int,
+            choices=(0, 1, 2, 3),
+            default=argparse.SUPPRESS,
+            help="0 hides the progress bar",
+        )
         sub = parser.add_subparsers(dest="action", required=True, metavar="ACTION")
-        info = sub.add_parser("info", help="show what the repository holds")
+        info = sub.add_parser(
+            "info", help="show what the repository holds", parents=[common]
+        )
         info.add_argument("--detailed", action="store_true", help="include sizes")
         info.add_argument("--format", choices=("text", "json"), default="text")
-        maintain = sub.add_parser("maintain", help="pack, clean and repack objects")
+        maintain = sub.add_parser(
+            "maintain", help="pack, clean and repack objects", parents=[common]
+        )
         maintain.add_argument(
             "--full",
             action="store_true",
@@ -55,7 +71,9 @@ class Command(BaseCommand):
             "--dry-run", action="store_true", help="report what would be done"
         )
         maintain.add_argument("--format", choices=("text", "json"), default="text")
-        verify = sub.add_parser("verify", help="recompute hashes, find missing objects")
+        verify = sub.add_parser(
+            "verify", help="recompute hashes, find missing objects", parents=[common]
+        )
         verify.add_argument("--format", choices=("text", "json"), default="text")
 
     def handle(self, *args: Any, **options: Any) -> None:

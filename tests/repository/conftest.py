@@ -1,0 +1,58 @@
+"""Fixtures for the repository tests: real backends in a per-test folder."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import pytest
+from disk_objectstore import Container
+
+from repository import services
+from repository.backends import (
+    AbstractRepositoryBackend,
+    DiskObjectStoreRepositoryBackend,
+    SandboxRepositoryBackend,
+)
+from repository.handler import reset_backend
+
+
+def make_disk_objectstore(folder: Path) -> DiskObjectStoreRepositoryBackend:
+    backend = DiskObjectStoreRepositoryBackend(Container(folder))
+    backend.initialise()
+    return backend
+
+
+@pytest.fixture(params=["disk_objectstore", "sandbox"])
+def backend(request, tmp_path: Path) -> AbstractRepositoryBackend:
+    """A fresh, initialised backend of each kind."""
+    if request.param == "disk_objectstore":
+        made: AbstractRepositoryBackend = make_disk_objectstore(tmp_path / "container")
+    else:
+        made = SandboxRepositoryBackend(tmp_path / "sandbox")
+        made.initialise()
+    yield made
+    made.erase()
+
+
+@pytest.fixture
+def dos_backend(tmp_path: Path) -> DiskObjectStoreRepositoryBackend:
+    return make_disk_objectstore(tmp_path / "container")
+
+
+@pytest.fixture
+def configured_repository(settings, tmp_path: Path) -> Path:
+    """Point the site's repository setting at an empty folder for one test."""
+    folder = tmp_path / "site-repository"
+    settings.AIIDASITE_REPOSITORY_PATH = folder
+    settings.AIIDASITE_REPOSITORY = {
+        "BACKEND": "repository.backends.DiskObjectStoreRepositoryBackend",
+        "OPTIONS": {"folder": str(folder)},
+    }
+    yield folder
+    reset_backend()
+
+
+@pytest.fixture
+def no_reference_providers(monkeypatch):
+    """An empty provider registry, whatever other installed apps registered."""
+    monkeypatch.setattr(services, "_providers", [])
