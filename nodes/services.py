@@ -8,6 +8,7 @@ primary keys small enough for SQLite's bound-parameter limit.
 
 from __future__ import annotations
 
+import contextlib
 import datetime
 import io
 import math
@@ -688,3 +689,69 @@ def group_delete(*, group: DbGroup) -> None:
     with transaction.atomic():
         DbGroup.dbnodes.through.objects.filter(dbgroup_id=group.pk).delete()
         group.delete()
+
+
+def group_update(*, group: DbGroup, changes: Mapping[str, Any]) -> DbGroup:
+    """Change a group's label, type_string, description or extras.
+
+    :raises InputValidationError: for a malformed value.
+    :raises UniquenessError: if the new label and type are taken.
+    """
+    for name in ("label", "type_string", "description"):
+        if name in changes:
+            value = _clean_text(
+                changes[name], name, 255 if name != "description" else None
+            )
+            if name == "label" and not value.strip():
+                raise InputValidationError("a group needs a label")
+            setattr(group, name, value)
+    if "extras" in changes:
+        group.extras = _clean_dict(changes["extras"], "extras")
+    try:
+        with transaction.atomic():
+            group.save()
+    except IntegrityError:
+        raise UniquenessError(
+            f"a group labelled {group.label!r} of type {group.type_string!r} exists"
+        ) from None
+    return group
+
+
+# --- reading files ---------------------------------------------------------
+
+
+def node_file_entries(*, node: DbNode, path: str | None = None) -> list[dict[str, str]]:
+    """Every file and directory under ``path`` in the node's tree, top down.
+
+    :raises InvalidPathError: for a path such as ``../x``.
+    :raises ObjectNotFoundError: if nothing is at ``path``.
+    :raises NotADirectoryPathError: if ``path`` is a file.
+    """
+    entries = []
+    for root, dirnames, filenames in node_repository(node=node).walk(path):
+        for name in dirnames:
+            entries.append({"path": str(root / name), "type": "directory"})
+        for name in filenames:
+            entries.append({"path": str(root / name), "type": "file"})
+    return entries
+
+
+@contextlib.contextmanager
+def node_file_open(*, node: DbNode, path: str) -> Iterator[IO[bytes]]:
+    """A binary stream of the node's file at ``path``.
+
+    :raises InvalidPathError: for a path such as ``../x``.
+    :raises ObjectNotFoundError: if no file is at ``path``.
+    :raises NotAFileError: if ``path`` is a directory.
+    """
+    with node_repository(node=node).open(path) as handle:
+        yield handle
+
+
+def node_file_is_directory(*, node: DbNode, path: str) -> bool:
+    """Whether ``path`` names a directory of the node's tree.
+
+    :raises InvalidPathError: for a path such as ``../x``.
+    :raises ObjectNotFoundError: if nothing is at ``path``.
+    """
+    return node_repository(node=node).get_object(path).is_dir()

@@ -1,0 +1,82 @@
+"""Query-string filters of the node, link and group lists."""
+
+from __future__ import annotations
+
+import django_filters
+from django.db.models import Q, QuerySet
+
+from nodes import types
+from nodes.models import DbGroup, DbLink, DbNode, LinkType
+
+
+def subtype_query(name: str) -> Q:
+    """Nodes of the type ``name`` or one of its subtypes.
+
+    ``name`` is a type string, a class name (``BandsData``) or a module
+    prefix (``data.``, ``process.calculation.``).
+
+    :raises InputValidationError: for anything else.
+    """
+    if name in ("data.", "process."):
+        return Q(node_type__startswith=name)
+    node_type = types.resolve(name)
+    if not types.class_name(node_type)[:1].isupper():
+        return Q(node_type__startswith=node_type)
+    return Q(node_type=node_type) | Q(
+        node_type__startswith=types.type_prefix(node_type)
+    )
+
+
+class NodeFilterSet(django_filters.FilterSet):
+    node_type = django_filters.CharFilter(
+        method="filter_node_type",
+        label="type string, class name (BandsData) or prefix; subtypes match",
+    )
+    process_type = django_filters.CharFilter()
+    label = django_filters.CharFilter()
+    label_contains = django_filters.CharFilter(
+        field_name="label", lookup_expr="contains"
+    )
+    user = django_filters.CharFilter(field_name="user__username", label="username")
+    ctime = django_filters.IsoDateTimeFromToRangeFilter(
+        label="creation time range (ctime_after, ctime_before)"
+    )
+    uuid = django_filters.CharFilter(method="filter_uuid", label="uuid or prefix")
+
+    class Meta:
+        model = DbNode
+        fields: list[str] = []
+
+    def filter_node_type(self, queryset: QuerySet, name: str, value: str) -> QuerySet:
+        # A malformed type raises InputValidationError: a 400 like any other.
+        return queryset.filter(subtype_query(value))
+
+    def filter_uuid(self, queryset: QuerySet, name: str, value: str) -> QuerySet:
+        prefix = value.replace("-", "").lower()
+        if not prefix or any(c not in "0123456789abcdef" for c in prefix):
+            return queryset.none()
+        return queryset.filter(uuid__startswith=prefix)
+
+
+class LinkFilterSet(django_filters.FilterSet):
+    type = django_filters.ChoiceFilter(choices=LinkType.choices)
+    label = django_filters.CharFilter()
+    input = django_filters.NumberFilter(field_name="input_id")
+    output = django_filters.NumberFilter(field_name="output_id")
+
+    class Meta:
+        model = DbLink
+        fields: list[str] = []
+
+
+class GroupFilterSet(django_filters.FilterSet):
+    label = django_filters.CharFilter()
+    label_contains = django_filters.CharFilter(
+        field_name="label", lookup_expr="contains"
+    )
+    type_string = django_filters.CharFilter()
+    user = django_filters.CharFilter(field_name="user__username", label="username")
+
+    class Meta:
+        model = DbGroup
+        fields: list[str] = []

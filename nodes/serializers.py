@@ -1,0 +1,183 @@
+"""How nodes, links and groups look over HTTP, and what POST/PATCH accept."""
+
+from __future__ import annotations
+
+import json
+from typing import Any
+
+from drf_spectacular.types import OpenApiTypes
+from drf_spectacular.utils import extend_schema_field
+from rest_framework import serializers
+
+from aiidasite.exceptions import InputValidationError
+from nodes import types
+from nodes.models import DbGroup, DbLink, DbNode, LinkType
+
+
+class NodeSummarySerializer(serializers.ModelSerializer):
+    """A node in lists: no attributes, extras or files."""
+
+    user = serializers.CharField(source="user.username", read_only=True)
+
+    class Meta:
+        model = DbNode
+        fields = [
+            "id",
+            "uuid",
+            "node_type",
+            "process_type",
+            "label",
+            "ctime",
+            "mtime",
+            "user",
+        ]
+
+
+class NodeSerializer(NodeSummarySerializer):
+    """One node with everything it holds."""
+
+    class Meta(NodeSummarySerializer.Meta):
+        fields = [
+            *NodeSummarySerializer.Meta.fields,
+            "description",
+            "attributes",
+            "extras",
+            "repository_metadata",
+        ]
+
+
+class LinkEndSerializer(serializers.ModelSerializer):
+    class Meta:
+        model = DbNode
+        fields = ["id", "uuid", "node_type", "label"]
+
+
+class LinkSerializer(serializers.ModelSerializer):
+    """A link with a summary of the nodes at both ends."""
+
+    input = LinkEndSerializer(read_only=True)
+    output = LinkEndSerializer(read_only=True)
+
+    class Meta:
+        model = DbLink
+        fields = ["id", "input", "output", "label", "type"]
+
+
+class JSONObjectField(serializers.JSONField):
+    """A JSON object, also accepted as a JSON string (multipart forms)."""
+
+    def to_internal_value(self, data: Any) -> Any:
+        if isinstance(data, str):
+            try:
+                data = json.loads(data)
+            except ValueError:
+                raise serializers.ValidationError("not valid JSON") from None
+        if not isinstance(data, dict):
+            raise serializers.ValidationError("expected a JSON object")
+        return super().to_internal_value(data)
+
+
+class IncomingLinkSerializer(serializers.Serializer):
+    source = serializers.CharField(help_text="pk or uuid of a stored node")
+    label = serializers.CharField()
+    type = serializers.ChoiceField(choices=LinkType.choices)
+
+
+@extend_schema_field(IncomingLinkSerializer(many=True))
+class IncomingLinksField(serializers.JSONField):
+    """The links into a new node, as a list or a JSON string of one."""
+
+    def to_internal_value(self, data: Any) -> Any:
+        if isinstance(data, str):
+            try:
+                data = json.loads(data)
+            except ValueError:
+                raise serializers.ValidationError("not valid JSON") from None
+        if not isinstance(data, list):
+            raise serializers.ValidationError("expected a list of links")
+        links = IncomingLinkSerializer(data=data, many=True)
+        links.is_valid(raise_exception=True)
+        return links.validated_data
+
+
+class NodeCreateSerializer(serializers.Serializer):
+    """What POST /nodes/ takes: JSON, or a multipart form whose JSON fields
+    are strings and whose uploaded files are named by their path."""
+
+    node_type = serializers.CharField(help_text="type string or class name (Dict)")
+    process_type = serializers.CharField(required=False, allow_null=True)
+    label = serializers.CharField(required=False, allow_blank=True, default="")
+    description = serializers.CharField(required=False, allow_blank=True, default="")
+    attributes = JSONObjectField(required=False, default=dict)
+    extras = JSONObjectField(required=False, default=dict)
+    links = IncomingLinksField(required=False, default=list)
+
+    def validate_node_type(self, value: str) -> str:
+        try:
+            return types.resolve(value)
+        except InputValidationError as exc:
+            raise serializers.ValidationError(str(exc)) from None
+
+
+class NodeUpdateSerializer(serializers.Serializer):
+    """What PATCH /nodes/{id}/ may change (for the schema; the service
+    refuses any other field)."""
+
+    label = serializers.CharField(required=False, allow_blank=True)
+    description = serializers.CharField(required=False, allow_blank=True)
+    extras = serializers.JSONField(required=False)
+
+
+class DeleteQuerySerializer(serializers.Serializer):
+    dry_run = serializers.BooleanField(default=False)
+    create_forward = serializers.BooleanField(default=True)
+    call_calc_forward = serializers.BooleanField(default=True)
+    call_work_forward = serializers.BooleanField(default=True)
+
+
+class DeleteResultSerializer(serializers.Serializer):
+    dry_run = serializers.BooleanField()
+    deleted = serializers.ListField(child=serializers.IntegerField())
+
+
+class FileEntrySerializer(serializers.Serializer):
+    path = serializers.CharField()
+    type = serializers.CharField(help_text="'file' or 'directory'")
+
+
+@extend_schema_field(OpenApiTypes.INT)
+class NodeCountField(serializers.IntegerField):
+    pass
+
+
+class GroupSerializer(serializers.ModelSerializer):
+    user = serializers.CharField(source="user.username", read_only=True)
+    node_count = NodeCountField(read_only=True)
+    extras = JSONObjectField(required=False, default=dict)
+
+    class Meta:
+        model = DbGroup
+        fields = [
+            "id",
+            "uuid",
+            "label",
+            "type_string",
+            "description",
+            "time",
+            "user",
+            "extras",
+            "node_count",
+        ]
+        read_only_fields = ["time"]
+        # Uniqueness is the service's to check (and to answer 409).
+        validators: list = []
+
+
+class GroupMembersSerializer(serializers.Serializer):
+    nodes = serializers.ListField(
+        child=serializers.CharField(), help_text="pks or uuids", allow_empty=False
+    )
+
+
+class GroupMembersResultSerializer(serializers.Serializer):
+    changed = serializers.IntegerField()
