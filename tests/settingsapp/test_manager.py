@@ -168,7 +168,7 @@ def test_table_existence_is_validated_with_a_hint_to_migrate(manager):
     manager.validate_table_existence()
     with connection.cursor() as cursor:
         cursor.execute("DROP TABLE db_dbsetting")
-    with pytest.raises(NotExistent, match="manage.py migrate"):
+    with pytest.raises(NotExistent, match=r"manage\.py migrate"):
         manager.validate_table_existence()
 
 
