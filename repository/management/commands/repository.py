@@ -9,6 +9,7 @@ from collections.abc import Callable
 from typing import Any
 
 from django.core.management.base import BaseCommand, CommandError, CommandParser
+from django.db import DatabaseError
 from tqdm import tqdm
 
 from aiidasite.exceptions import AiidaSiteError
@@ -91,7 +92,7 @@ class Command(BaseCommand):
                 result = services.repository_verify(
                     callback=progress_callback(show_progress)
                 )
-        except (AiidaSiteError, OSError) as exc:
+        except (AiidaSiteError, OSError, DatabaseError) as exc:
             raise CommandError(str(exc)) from exc
         if options["format"] == "json":
             self.stdout.write(json.dumps(result, indent=2, sort_keys=True))
