@@ -66,3 +66,9 @@ class CorruptArchive(AiidaSiteError):
     """An archive file is unreadable or inconsistent."""
 
     status_code = 400
+
+
+class QueryTimeout(AiidaSiteError):
+    """A query ran longer than the server allows and was cancelled."""
+
+    status_code = 503
