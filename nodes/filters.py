@@ -7,6 +7,7 @@ from django.db.models import Q, QuerySet
 
 from nodes import types
 from nodes.models import DbGroup, DbLink, DbNode, LinkType
+from nodes.services import uuid_prefix
 
 
 def subtype_query(name: str) -> Q:
@@ -52,8 +53,8 @@ class NodeFilterSet(django_filters.FilterSet):
         return queryset.filter(subtype_query(value))
 
     def filter_uuid(self, queryset: QuerySet, name: str, value: str) -> QuerySet:
-        prefix = value.replace("-", "").lower()
-        if not prefix or any(c not in "0123456789abcdef" for c in prefix):
+        prefix = uuid_prefix(value)
+        if prefix is None:
             return queryset.none()
         return queryset.filter(uuid__startswith=prefix)
 

@@ -87,6 +87,27 @@ def chunked(items: Iterable[Any], size: int = CHUNK) -> Iterator[list[Any]]:
 # --- lookups ---------------------------------------------------------------
 
 
+def uuid_prefix(text: str) -> str | None:
+    """``text`` as the start of a canonical (dashed, lowercase) UUID, or None
+    if it cannot be one.
+
+    Databases compare UUIDs as text differently (PostgreSQL with dashes,
+    SQLite without); the dashed form works on both.
+    """
+    digits = text.strip().replace("-", "").lower()
+    if not digits or len(digits) > 32:
+        return None
+    if any(c not in "0123456789abcdef" for c in digits):
+        return None
+    groups, start = [], 0
+    for size in (8, 4, 4, 4, 12):
+        if start >= len(digits):
+            break
+        groups.append(digits[start : start + size])
+        start += size
+    return "-".join(groups)
+
+
 def node_get(*, identifier: int | str) -> DbNode:
     """The node with this pk, UUID or unique UUID prefix.
 
@@ -99,10 +120,10 @@ def node_get(*, identifier: int | str) -> DbNode:
             return DbNode.objects.select_related("user").get(pk=int(text))
         except DbNode.DoesNotExist:
             raise NotExistent(f"no node with pk {text}") from None
-    prefix = text.replace("-", "").lower()
-    if not prefix or any(c not in "0123456789abcdef" for c in prefix):
+    prefix = uuid_prefix(text)
+    if prefix is None:
         raise NotExistent(f"no node with pk or uuid {text!r}")
-    if len(prefix) == 32:
+    if len(prefix) == 36:
         matches = list(
             DbNode.objects.select_related("user").filter(uuid=uuid_module.UUID(prefix))
         )
@@ -135,6 +156,13 @@ def group_get(*, identifier: int | str) -> DbGroup:
     if group is None:
         raise NotExistent(f"no group {text!r}")
     return group
+
+
+def node_links(*, node: DbNode) -> tuple[list[DbLink], list[DbLink]]:
+    """The node's incoming and outgoing links, oldest first."""
+    incoming = list(DbLink.objects.filter(output=node).order_by("id"))
+    outgoing = list(DbLink.objects.filter(input=node).order_by("id"))
+    return incoming, outgoing
 
 
 def node_types_of(pks: Iterable[int]) -> dict[int, str]:

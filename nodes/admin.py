@@ -1,0 +1,332 @@
+"""Admin pages for nodes, links and groups, built for tables of millions.
+
+The node list never counts the table; deleting goes through AiiDA's
+traversal rules with a page that lists everything that goes.
+"""
+
+from __future__ import annotations
+
+import json
+from functools import cached_property
+from typing import Any
+
+from django.contrib import admin, messages
+from django.core.paginator import Paginator
+from django.db import connections
+from django.db.models import Count, QuerySet
+from django.http import HttpRequest, HttpResponse, HttpResponseRedirect
+from django.template.response import TemplateResponse
+from django.urls import reverse
+from django.utils.html import format_html, format_html_join
+from django.utils.safestring import SafeString
+
+from aiidasite.exceptions import AiidaSiteError
+from nodes import services, types
+from nodes.models import DbGroup, DbLink, DbNode
+
+# Beyond this many rows the admin shows "many" pages instead of counting on.
+COUNT_LIMIT = 10_000
+
+
+class CappedCountPaginator(Paginator):
+    """Counts at most ``COUNT_LIMIT + 1`` rows, never the whole table."""
+
+    @cached_property
+    def count(self) -> int:
+        query = self.object_list
+        if not isinstance(query, QuerySet):
+            return len(query)
+        limited = query.order_by().values("pk")[: COUNT_LIMIT + 1]
+        sql, params = limited.query.sql_with_params()
+        with connections[query.db].cursor() as cursor:
+            cursor.execute(f"SELECT COUNT(*) FROM ({sql}) capped", params)
+            return cursor.fetchone()[0]
+
+
+class NodeTypeFilter(admin.SimpleListFilter):
+    """Known types; a parent type also lists its subtypes."""
+
+    title = "node type"
+    parameter_name = "type"
+
+    def lookups(self, request: HttpRequest, model_admin: Any) -> list[tuple[str, str]]:
+        kinds = [("data.", "Data (all)"), ("process.", "Process (all)")]
+        return kinds + [(t, types.class_name(t)) for t in types.KNOWN_TYPES]
+
+    def queryset(self, request: HttpRequest, queryset: QuerySet) -> QuerySet:
+        from nodes.filters import subtype_query
+
+        value = self.value()
+        if not value:
+            return queryset
+        try:
+            return queryset.filter(subtype_query(value))
+        except AiidaSiteError:
+            return queryset.none()
+
+
+def pretty_json(value: Any) -> SafeString:
+    return format_html(
+        '<pre style="white-space: pre-wrap">{}</pre>',
+        json.dumps(value, indent=2, sort_keys=True),
+    )
+
+
+def node_link(pk: int) -> SafeString:
+    return format_html(
+        '<a href="{}">{}</a>', reverse("admin:nodes_dbnode_change", args=[pk]), pk
+    )
+
+
+def delete_confirmation(
+    model_admin: admin.ModelAdmin, request: HttpRequest, pks: list[int]
+) -> HttpResponse | None:
+    """The confirmation page, or the deletion itself once confirmed."""
+    # The rule checkboxes count once our own form was posted; before that
+    # (the action or the delete link) every rule is on, as by default.
+    submitted = "rules" in request.POST
+    options = {
+        name: request.POST.get(name) == "on" if submitted else True
+        for name in ("create_forward", "call_calc_forward", "call_work_forward")
+    }
+    try:
+        doomed = services.delete_nodes(pks, dry_run=True, **options)
+        if request.POST.get("confirm") == "yes":
+            deleted = services.delete_nodes(pks, dry_run=False, **options)
+            model_admin.message_user(
+                request, f"Deleted {len(deleted)} nodes.", messages.SUCCESS
+            )
+            return HttpResponseRedirect(reverse("admin:nodes_dbnode_changelist"))
+    except AiidaSiteError as exc:
+        model_admin.message_user(request, str(exc), messages.ERROR)
+        return HttpResponseRedirect(reverse("admin:nodes_dbnode_changelist"))
+    shown = DbNode.objects.filter(pk__in=sorted(doomed)[:500]).order_by("pk")
+    context = {
+        **model_admin.admin_site.each_context(request),
+        "title": "Delete nodes with their provenance",
+        "opts": model_admin.model._meta,
+        "selected": pks,
+        "nodes": shown,
+        "total": len(doomed),
+        "hidden": max(0, len(doomed) - 500),
+        "options": options,
+    }
+    return TemplateResponse(request, "admin/nodes/delete_nodes.html", context)
+
+
+@admin.register(DbNode)
+class DbNodeAdmin(admin.ModelAdmin):
+    list_display = ["id", "short_uuid", "kind", "label", "user", "ctime"]
+    list_filter = [NodeTypeFilter, "ctime", "user"]
+    list_select_related = ["user"]
+    raw_id_fields = ["user"]
+    search_fields = ["label"]
+    search_help_text = "a uuid (or its start) or a label (or its start)"
+    show_full_result_count = False
+    paginator = CappedCountPaginator
+    ordering = ["-id"]
+    actions = ["delete_with_rules"]
+    fields = [
+        "uuid",
+        "node_type",
+        "process_type",
+        "label",
+        "description",
+        "ctime",
+        "mtime",
+        "user",
+        "attributes_pretty",
+        "extras",
+        "incoming_links",
+        "outgoing_links",
+        "files",
+    ]
+    readonly_fields = [
+        "uuid",
+        "node_type",
+        "process_type",
+        "ctime",
+        "mtime",
+        "user",
+        "attributes_pretty",
+        "incoming_links",
+        "outgoing_links",
+        "files",
+    ]
+
+    def get_queryset(self, request: HttpRequest) -> QuerySet:
+        return super().get_queryset(request).defer("attributes", "repository_metadata")
+
+    def get_search_results(
+        self, request: HttpRequest, queryset: QuerySet, search_term: str
+    ) -> tuple[QuerySet, bool]:
+        term = search_term.strip()
+        if not term:
+            return queryset, False
+        prefix = services.uuid_prefix(term)
+        by_label = queryset.filter(label__startswith=term)
+        if prefix is not None and len(prefix) >= 4:
+            return by_label | queryset.filter(uuid__startswith=prefix), False
+        return by_label, False
+
+    def get_actions(self, request: HttpRequest) -> dict[str, Any]:
+        actions = super().get_actions(request)
+        # The stock action would delete rows without the traversal rules.
+        actions.pop("delete_selected", None)
+        return actions
+
+    def has_add_permission(self, request: HttpRequest) -> bool:
+        # Nodes come from the API, commands and services, which check the rules.
+        return False
+
+    @admin.display(description="uuid")
+    def short_uuid(self, node: DbNode) -> str:
+        return str(node.uuid)[:8]
+
+    @admin.display(description="type", ordering="node_type")
+    def kind(self, node: DbNode) -> str:
+        return types.class_name(node.node_type)
+
+    @admin.display(description="attributes")
+    def attributes_pretty(self, node: DbNode) -> SafeString:
+        return pretty_json(node.attributes)
+
+    def _links(self, links: list[DbLink], end: str) -> SafeString:
+        if not links:
+            return format_html("{}", "none")
+        rows = format_html_join(
+            "",
+            "<tr><td>{}</td><td>{}</td><td>{}</td></tr>",
+            ((link.type, link.label, node_link(getattr(link, end))) for link in links),
+        )
+        return format_html("<table>{}</table>", rows)
+
+    @admin.display(description="incoming links")
+    def incoming_links(self, node: DbNode) -> SafeString:
+        return self._links(services.node_links(node=node)[0], "input_id")
+
+    @admin.display(description="outgoing links")
+    def outgoing_links(self, node: DbNode) -> SafeString:
+        return self._links(services.node_links(node=node)[1], "output_id")
+
+    @admin.display(description="files")
+    def files(self, node: DbNode) -> SafeString:
+        try:
+            entries = services.node_file_entries(node=node)
+        except AiidaSiteError as exc:
+            return format_html("unreadable: {}", exc)
+        if not entries:
+            return format_html("{}", "none")
+        base = reverse("node-files", args=[node.pk])
+        return format_html(
+            "<ul>{}</ul>",
+            format_html_join(
+                "",
+                "<li>{}</li>",
+                (
+                    (
+                        format_html('<a href="{}{}">{}</a>', base, e["path"], e["path"])
+                        if e["type"] == "file"
+                        else format_html("{}/", e["path"]),
+                    )
+                    for e in entries
+                ),
+            ),
+        )
+
+    def save_model(
+        self, request: HttpRequest, obj: DbNode, form: Any, change: bool
+    ) -> None:
+        changes = {name: form.cleaned_data[name] for name in form.changed_data}
+        services.node_update(node=obj, changes=changes)
+
+    def delete_view(
+        self, request: HttpRequest, object_id: str, extra_context: Any = None
+    ) -> HttpResponse:
+        if not self.has_delete_permission(request):
+            return super().delete_view(request, object_id, extra_context)
+        pks = [int(object_id)] if object_id.isdigit() else []
+        return delete_confirmation(self, request, pks)
+
+    @admin.action(
+        description="Delete selected nodes and what must go with them",
+        permissions=["delete"],
+    )
+    def delete_with_rules(
+        self, request: HttpRequest, queryset: QuerySet
+    ) -> HttpResponse | None:
+        return delete_confirmation(
+            self, request, list(queryset.values_list("pk", flat=True))
+        )
+
+
+@admin.register(DbLink)
+class DbLinkAdmin(admin.ModelAdmin):
+    """Links are shown, not edited: changing one would rewrite provenance."""
+
+    list_display = ["id", "input", "type", "label", "output"]
+    list_filter = ["type"]
+    list_select_related = ["input", "output"]
+    raw_id_fields = ["input", "output"]
+    search_fields = ["=label"]
+    show_full_result_count = False
+    paginator = CappedCountPaginator
+    ordering = ["-id"]
+
+    def get_queryset(self, request: HttpRequest) -> QuerySet:
+        fields = ("id", "node_type", "label")
+        return (
+            super()
+            .get_queryset(request)
+            .only(
+                "id",
+                "label",
+                "type",
+                *(f"{end}__{f}" for end in ("input", "output") for f in fields),
+            )
+        )
+
+    def has_add_permission(self, request: HttpRequest) -> bool:
+        return False
+
+    def has_change_permission(self, request: HttpRequest, obj: Any = None) -> bool:
+        return False
+
+    def has_delete_permission(self, request: HttpRequest, obj: Any = None) -> bool:
+        return False
+
+
+@admin.register(DbGroup)
+class DbGroupAdmin(admin.ModelAdmin):
+    list_display = ["id", "label", "type_string", "user", "time", "node_count"]
+    list_filter = ["type_string"]
+    list_select_related = ["user"]
+    raw_id_fields = ["user", "dbnodes"]
+    search_fields = ["label"]
+    ordering = ["label"]
+    readonly_fields = ["uuid", "time"]
+
+    def get_queryset(self, request: HttpRequest) -> QuerySet:
+        return super().get_queryset(request).annotate(count=Count("dbnodes"))
+
+    @admin.display(description="nodes", ordering="count")
+    def node_count(self, group: DbGroup) -> int:
+        return group.count
+
+    def get_changeform_initial_data(self, request: HttpRequest) -> dict[str, Any]:
+        return {"user": request.user.pk}
+
+    def save_related(
+        self, request: HttpRequest, form: Any, formsets: Any, change: bool
+    ) -> None:
+        # Membership goes through the services; other relations as usual.
+        group = form.instance
+        wanted = {node.pk for node in form.cleaned_data.get("dbnodes", [])}
+        current = set(group.dbnodes.values_list("pk", flat=True))
+        try:
+            services.group_add_nodes(group=group, pks=wanted - current)
+            services.group_remove_nodes(group=group, pks=current - wanted)
+        except AiidaSiteError as exc:
+            self.message_user(request, str(exc), messages.ERROR)
+        for formset in formsets:
+            self.save_formset(request, form, formset, change=change)

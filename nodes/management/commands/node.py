@@ -1,0 +1,204 @@
+"""Inspect and delete nodes, and read their files."""
+
+from __future__ import annotations
+
+import json
+import sys
+from pathlib import Path
+from typing import Any
+
+from django.core.management.base import BaseCommand, CommandError, CommandParser
+
+from aiidasite.exceptions import AiidaSiteError
+from nodes import services
+from nodes.models import DbNode
+
+
+class Command(BaseCommand):
+    help = (
+        "Work with nodes: 'show ID', 'delete IDS', 'repo ls ID [PATH]', "
+        "'repo cat ID PATH', 'repo dump ID DEST'. IDs are pks, uuids or uuid "
+        "prefixes."
+    )
+
+    def add_arguments(self, parser: CommandParser) -> None:
+        actions = parser.add_subparsers(dest="action", required=True)
+        show = actions.add_parser("show", help="a node's fields and links")
+        show.add_argument("identifier", help="pk, uuid or uuid prefix")
+        show.add_argument("--format", choices=["text", "json"], default="text")
+
+        delete = actions.add_parser(
+            "delete", help="delete nodes with AiiDA's traversal rules"
+        )
+        delete.add_argument("identifiers", nargs="+", metavar="ID")
+        delete.add_argument(
+            "--dry-run", action="store_true", help="only list what would go"
+        )
+        delete.add_argument(
+            "--force", action="store_true", help="do not ask for confirmation"
+        )
+        for rule, what in (
+            ("create-forward", "a calculation's outputs"),
+            ("call-calc-forward", "calculations a deleted workflow called"),
+            ("call-work-forward", "workflows a deleted workflow called"),
+        ):
+            delete.add_argument(
+                f"--no-{rule}",
+                dest=rule.replace("-", "_"),
+                action="store_false",
+                help=f"do not delete {what}",
+            )
+        delete.add_argument("--format", choices=["text", "json"], default="text")
+
+        repo = actions.add_parser("repo", help="a node's files").add_subparsers(
+            dest="repo_action", required=True
+        )
+        ls = repo.add_parser("ls", help="list a directory of the node's files")
+        ls.add_argument("identifier")
+        ls.add_argument("path", nargs="?", default=None)
+        ls.add_argument("--format", choices=["text", "json"], default="text")
+        cat = repo.add_parser("cat", help="write one file to standard output")
+        cat.add_argument("identifier")
+        cat.add_argument("path")
+        dump = repo.add_parser("dump", help="copy all files into a local folder")
+        dump.add_argument("identifier")
+        dump.add_argument("destination", type=Path)
+
+    def handle(self, *args: Any, action: str, **options: Any) -> None:
+        self.verbosity = options["verbosity"]
+        try:
+            if action == "repo":
+                getattr(self, f"repo_{options['repo_action']}")(**options)
+            else:
+                getattr(self, action)(**options)
+        except AiidaSiteError as exc:
+            raise CommandError(str(exc)) from None
+
+    def show(self, *, identifier: str, format: str, **options: Any) -> None:
+        node = services.node_get(identifier=identifier)
+        incoming, outgoing = services.node_links(node=node)
+        data = {
+            "id": node.pk,
+            "uuid": str(node.uuid),
+            "node_type": node.node_type,
+            "process_type": node.process_type,
+            "label": node.label,
+            "description": node.description,
+            "ctime": node.ctime.isoformat(),
+            "mtime": node.mtime.isoformat(),
+            "user": node.user.get_username(),
+            "attributes": node.attributes,
+            "extras": node.extras,
+            "incoming": [
+                {"id": link.input_id, "label": link.label, "type": link.type}
+                for link in incoming
+            ],
+            "outgoing": [
+                {"id": link.output_id, "label": link.label, "type": link.type}
+                for link in outgoing
+            ],
+        }
+        if format == "json":
+            self.stdout.write(json.dumps(data, indent=2))
+            return
+        for key in ("id", "uuid", "node_type", "process_type", "label", "ctime"):
+            self.stdout.write(f"{key:<13} {data[key]}")
+        self.stdout.write(f"{'user':<13} {data['user']}")
+        for key in ("attributes", "extras"):
+            self.stdout.write(f"{key:<13} {json.dumps(data[key], sort_keys=True)}")
+        for direction in ("incoming", "outgoing"):
+            self.stdout.write(f"{direction} links:")
+            for link in data[direction]:
+                self.stdout.write(
+                    f"  {link['type']:<11} {link['label']:<20} {link['id']}"
+                )
+
+    def delete(
+        self,
+        *,
+        identifiers: list[str],
+        dry_run: bool,
+        force: bool,
+        format: str,
+        create_forward: bool,
+        call_calc_forward: bool,
+        call_work_forward: bool,
+        **options: Any,
+    ) -> None:
+        pks = [services.node_get(identifier=item).pk for item in identifiers]
+        rules = {
+            "create_forward": create_forward,
+            "call_calc_forward": call_calc_forward,
+            "call_work_forward": call_work_forward,
+        }
+        found = services.delete_nodes(pks, dry_run=True, **rules)
+        if dry_run:
+            self.report(found, format, verb="would delete")
+            return
+        if not force:
+            self.confirm(found)
+        deleted = services.delete_nodes(pks, dry_run=False, **rules)
+        self.report(deleted, format, verb="deleted")
+
+    def report(self, pks: set[int], format: str, *, verb: str) -> None:
+        ordered = sorted(pks)
+        if format == "json":
+            self.stdout.write(json.dumps({"action": verb, "nodes": ordered}))
+            return
+        if self.verbosity >= 2:
+            for node in DbNode.objects.filter(pk__in=ordered[:1000]).order_by("pk"):
+                self.stdout.write(f"  {node}")
+        self.stdout.write(
+            f"{verb.capitalize()} {len(ordered)} nodes: "
+            + " ".join(map(str, ordered[:50]))
+            + (" ..." if len(ordered) > 50 else "")
+        )
+
+    def confirm(self, pks: set[int]) -> None:
+        stdin = sys.stdin
+        if stdin is None or not stdin.isatty():
+            raise CommandError(
+                f"refusing to delete {len(pks)} nodes without confirmation: "
+                "no terminal to ask on; pass --force (or --dry-run to look first)"
+            )
+        self.report(pks, "text", verb="will delete")
+        answer = input("Delete them? [y/N] ")
+        if answer.strip().lower() not in ("y", "yes"):
+            raise CommandError("deletion cancelled; nothing was deleted")
+
+    def repo_ls(
+        self, *, identifier: str, path: str | None, format: str, **options: Any
+    ) -> None:
+        node = services.node_get(identifier=identifier)
+        tree = services.node_repository(node=node)
+        entries = [
+            {"name": entry.name, "type": "directory" if entry.is_dir() else "file"}
+            for entry in tree.list_objects(path)
+        ]
+        if format == "json":
+            self.stdout.write(json.dumps(entries))
+            return
+        for entry in entries:
+            suffix = "/" if entry["type"] == "directory" else ""
+            self.stdout.write(entry["name"] + suffix)
+
+    def repo_cat(self, *, identifier: str, path: str, **options: Any) -> None:
+        node = services.node_get(identifier=identifier)
+        with services.node_file_open(node=node, path=path) as handle:
+            content = handle.read()
+        binary = getattr(self.stdout, "buffer", None)
+        if binary is not None:
+            self.stdout.flush()
+            binary.write(content)
+            binary.flush()
+        else:
+            self.stdout.write(content.decode(errors="replace"), ending="")
+
+    def repo_dump(self, *, identifier: str, destination: Path, **options: Any) -> None:
+        node = services.node_get(identifier=identifier)
+        if destination.exists() and (
+            not destination.is_dir() or any(destination.iterdir())
+        ):
+            raise CommandError(f"{destination} exists and is not an empty folder")
+        services.node_repository(node=node).copy_tree(destination)
+        self.stdout.write(f"Copied the files of node {node.pk} to {destination}")
