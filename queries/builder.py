@@ -476,6 +476,14 @@ class QueryBuilder:
             )
         return tag
 
+    def tags(self, kind: str | None = None) -> list[str]:
+        """The tags of the path's entities (of one kind if given), in order."""
+        return [v.tag for v in self._path if kind is None or v.kind == kind]
+
+    @property
+    def projects_anything(self) -> bool:
+        return any(self._projections.values())
+
     def add_filter(self, tag: str, filters: dict[str, Any]) -> QueryBuilder:
         """AND ``filters`` with those already on ``tag``.
 
