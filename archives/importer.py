@@ -10,11 +10,13 @@ are removed again.
 
 from __future__ import annotations
 
+import json
 from dataclasses import asdict, dataclass, field
 from typing import Any
+from uuid import UUID
 
 from django.contrib.auth import get_user_model
-from django.db import transaction
+from django.db import connection, transaction
 from tqdm import tqdm
 
 from aiidasite.exceptions import CorruptArchive, UniquenessError
@@ -25,7 +27,30 @@ from repository import get_backend, iter_keys
 
 # Rows compared to decide whether an existing UUID holds the same node.
 IMMUTABLE_FIELDS = ("node_type", "process_type", "attributes", "repository_metadata")
-QUERY_CHUNK = 900  # below SQLite's default limit of 999 bound variables
+NODE_COLUMNS = (
+    "uuid",
+    "node_type",
+    "process_type",
+    "label",
+    "description",
+    "ctime",
+    "mtime",
+    "user_id",
+    "attributes",
+    "extras",
+    "repository_metadata",
+)
+INSERT_NODE_SQL = (
+    f"INSERT INTO db_dbnode ({', '.join(NODE_COLUMNS)}) "
+    f"VALUES ({', '.join(['%s'] * len(NODE_COLUMNS))})"
+)
+INSERT_LINK_SQL = (
+    "INSERT INTO db_dblink (input_id, output_id, label, type) VALUES (%s, %s, %s, %s)"
+)
+UUID_FIELD = DbNode._meta.get_field("uuid")
+QUERY_CHUNK = 900
+# Objects up to this size are read whole and written to packs in batches.
+SMALL_OBJECT = 4 * 1024 * 1024  # below SQLite's default limit of 999 bound variables
 
 
 @dataclass
@@ -124,15 +149,60 @@ class ArchiveImporter:
         for batch in self.archive.rows("SELECT * FROM db_dbnode ORDER BY id"):
             rows = {row["uuid"].replace("-", ""): row for row in batch}
             new_rows = self.match_existing_nodes(rows)
-            created = DbNode.objects.bulk_create(
-                [self.node_from_row(row) for row in new_rows], batch_size=1000
-            )
-            for row, node in zip(new_rows, created, strict=True):
-                self.nodes[row["id"]] = node.pk
-                self.required_keys.update(iter_keys(node.repository_metadata))
-            self.summary.nodes_new += len(created)
+            self.insert_nodes(new_rows)
+            self.summary.nodes_new += len(new_rows)
             bar.update(len(batch))
         bar.close()
+
+    def insert_nodes(self, rows: list[Any]) -> None:
+        """Insert archive rows as they are, then map their ids to our pks.
+
+        Plain ``executemany``: the rows carry JSON text and UTC times already,
+        and building model instances would cost more than the insert itself.
+        """
+        if not rows:
+            return
+        with connection.cursor() as cursor:
+            cursor.executemany(INSERT_NODE_SQL, [self.node_values(row) for row in rows])
+        ids = {row["uuid"].replace("-", ""): row["id"] for row in rows}
+        for chunk in chunks(list(ids)):
+            for uuid, pk in DbNode.objects.filter(uuid__in=chunk).values_list(
+                "uuid", "pk"
+            ):
+                self.nodes[ids[uuid.hex]] = pk
+
+    def node_values(self, row: Any) -> tuple:
+        try:
+            user_id = self.users[row["user_id"]]
+        except KeyError:
+            raise CorruptArchive(
+                f"node {row['uuid']} refers to user {row['user_id']}, "
+                "which the archive does not hold"
+            ) from None
+        try:
+            uuid = UUID_FIELD.get_db_prep_value(UUID(row["uuid"]), connection)
+            repository_metadata = fmt.parse_json(row["repository_metadata"], {})
+            # Parsed only to refuse malformed JSON; the text is stored as it is.
+            attributes = row["attributes"] or "{}"
+            extras = row["extras"] or "{}"
+            json.loads(attributes), json.loads(extras)
+            ctime, mtime = fmt.parse_time(row["ctime"]), fmt.parse_time(row["mtime"])
+        except (ValueError, TypeError) as exc:
+            raise CorruptArchive(f"node {row['uuid']} is malformed: {exc}") from None
+        self.required_keys.update(iter_keys(repository_metadata))
+        return (
+            uuid,
+            row["node_type"],
+            row["process_type"],
+            row["label"] or "",
+            row["description"] or "",
+            connection.ops.adapt_datetimefield_value(ctime),
+            connection.ops.adapt_datetimefield_value(mtime),
+            user_id,
+            attributes,
+            extras,
+            row["repository_metadata"] or "{}",
+        )
 
     def match_existing_nodes(self, rows: dict[str, Any]) -> list[Any]:
         """Map the rows whose UUID exists; answer the others in order."""
@@ -163,25 +233,6 @@ class ArchiveImporter:
             "repository_metadata": fmt.parse_json(row["repository_metadata"], {}),
         }
 
-    def node_from_row(self, row: Any) -> DbNode:
-        try:
-            user_id = self.users[row["user_id"]]
-        except KeyError:
-            raise CorruptArchive(
-                f"node {row['uuid']} refers to user {row['user_id']}, "
-                "which the archive does not hold"
-            ) from None
-        return DbNode(
-            uuid=row["uuid"],
-            label=row["label"] or "",
-            description=row["description"] or "",
-            ctime=fmt.parse_time(row["ctime"]),
-            mtime=fmt.parse_time(row["mtime"]),
-            user_id=user_id,
-            extras=fmt.parse_json(row["extras"], {}),
-            **self.node_fields(row),
-        )
-
     def import_files(self) -> None:
         keys = sorted(self.required_keys)
         present = set()
@@ -197,31 +248,38 @@ class ArchiveImporter:
                 f"from the archive, e.g. {absent[0]}"
             )
         bar = self.bar("Files", len(missing))
-        for key in missing:
-            with self.archive.open_object(key) as handle:
-                stored = self.backend.put_object_from_filelike(handle)
-            if stored != key:
-                self.added_keys.append(stored)
-                raise CorruptArchive(
-                    f"file object {key} is corrupt: its content hashes to {stored}"
+        for batch in self.archive.object_batches(missing, alone_above=SMALL_OBJECT):
+            if len(batch) == 1 and self.archive.object_size(batch[0]) > SMALL_OBJECT:
+                # Large objects are streamed, never held in memory.
+                with self.archive.open_object(batch[0]) as handle:
+                    stored = [self.backend.put_object_from_filelike(handle)]
+            else:
+                stored = self.backend.put_objects_from_bytes(
+                    [self.archive.read_object(key) for key in batch]
                 )
-            self.added_keys.append(key)
-            bar.update(1)
+            self.added_keys.extend(stored)
+            for expected, actual in zip(batch, stored, strict=True):
+                if expected != actual:
+                    raise CorruptArchive(
+                        f"file object {expected} is corrupt: "
+                        f"its content hashes to {actual}"
+                    )
+            bar.update(len(batch))
         bar.close()
         self.summary.files_new = len(missing)
         self.summary.files_existing = len(present)
 
     def import_links(self) -> None:
-        links = []
+        links: list[tuple[int, int, str, str]] = []
         touching_existing = []
         for batch in self.archive.rows("SELECT * FROM db_dblink ORDER BY id"):
             for row in batch:
                 try:
-                    link = DbLink(
-                        input_id=self.nodes[row["input_id"]],
-                        output_id=self.nodes[row["output_id"]],
-                        label=row["label"],
-                        type=row["type"],
+                    link = (
+                        self.nodes[row["input_id"]],
+                        self.nodes[row["output_id"]],
+                        row["label"],
+                        row["type"],
                     )
                 except KeyError:
                     raise CorruptArchive(
@@ -235,24 +293,23 @@ class ArchiveImporter:
                 else:
                     links.append(link)
         links.extend(self.drop_existing_links(touching_existing))
-        DbLink.objects.bulk_create(links, batch_size=2000)
+        with connection.cursor() as cursor:
+            cursor.executemany(INSERT_LINK_SQL, links)
         self.summary.links_new = len(links)
 
-    def drop_existing_links(self, links: list[DbLink]) -> list[DbLink]:
+    def drop_existing_links(
+        self, links: list[tuple[int, int, str, str]]
+    ) -> list[tuple[int, int, str, str]]:
         """The links between pre-existing nodes that are not stored yet."""
         stored = set()
-        outputs = sorted({link.output_id for link in links})
+        outputs = sorted({output for _, output, _, _ in links})
         for chunk in chunks(outputs):
             stored.update(
                 DbLink.objects.filter(output_id__in=chunk).values_list(
                     "input_id", "output_id", "label", "type"
                 )
             )
-        fresh = [
-            link
-            for link in links
-            if (link.input_id, link.output_id, link.label, link.type) not in stored
-        ]
+        fresh = [link for link in links if link not in stored]
         self.summary.links_existing = len(links) - len(fresh)
         return fresh
 

@@ -124,6 +124,40 @@ class ArchiveReader:
             if name.startswith(fmt.REPO_PREFIX) and len(name) > len(fmt.REPO_PREFIX)
         }
 
+    def object_size(self, key: str) -> int:
+        try:
+            return self.zip.getinfo(fmt.REPO_PREFIX + key).file_size
+        except KeyError:
+            raise CorruptArchive(f"file object {key} is missing") from None
+
+    def read_object(self, key: str) -> bytes:
+        with self.open_object(key) as handle:
+            return handle.read()
+
+    def object_batches(
+        self,
+        keys: list[str],
+        *,
+        alone_above: int,
+        max_bytes: int = 64 * 1024 * 1024,
+        max_count: int = 5000,
+    ) -> Iterator[list[str]]:
+        """``keys`` in batches of bounded total size; each large object alone."""
+        batch: list[str] = []
+        size = 0
+        for key in keys:
+            object_size = self.object_size(key)
+            if object_size > alone_above:
+                yield [key]
+                continue
+            if batch and (size + object_size > max_bytes or len(batch) >= max_count):
+                yield batch
+                batch, size = [], 0
+            batch.append(key)
+            size += object_size
+        if batch:
+            yield batch
+
     @contextmanager
     def open_object(self, key: str) -> Iterator[IO[bytes]]:
         try:
