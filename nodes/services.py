@@ -18,6 +18,7 @@ from dataclasses import dataclass, field
 from typing import IO, Any
 
 from django.db import IntegrityError, connection, transaction
+from django.db.models import QuerySet
 from django.utils import timezone
 
 from aiidasite.exceptions import (
@@ -33,7 +34,8 @@ from nodes import types
 from nodes.links import Link
 from nodes.models import DbGroup, DbLink, DbNode, LinkType
 from repository import Repository, get_backend, iter_keys, validate_path
-from repository.exceptions import InvalidPathError
+from repository.backends import AbstractRepositoryBackend
+from repository.exceptions import InvalidPathError, NotADirectoryPathError
 
 # Primary keys per IN (...) clause: far below SQLite's 999-variable floor.
 CHUNK = 500
@@ -111,31 +113,39 @@ def uuid_prefix(text: str) -> str | None:
 def node_get(*, identifier: int | str) -> DbNode:
     """The node with this pk, UUID or unique UUID prefix.
 
+    Digits are a pk first; if no node has that pk they are tried as the start
+    of a UUID (UUIDs may begin with digits only).
+
     :raises NotExistent: if no node matches.
     :raises MultipleObjectsError: if a UUID prefix matches several nodes.
     """
     text = str(identifier).strip()
+    query = DbNode.objects.select_related("user")
     if text.isdigit():
-        try:
-            return DbNode.objects.select_related("user").get(pk=int(text))
-        except DbNode.DoesNotExist:
-            raise NotExistent(f"no node with pk {text}") from None
+        node = query.filter(pk=int(text)).first()
+        if node is not None:
+            return node
+        if len(text) >= 4:
+            found = _by_uuid_prefix(query, uuid_prefix(text) or "", text)
+            if found is not None:
+                return found
+        raise NotExistent(f"no node with pk {text}")
     prefix = uuid_prefix(text)
-    if prefix is None:
+    found = _by_uuid_prefix(query, prefix, text) if prefix else None
+    if found is None:
         raise NotExistent(f"no node with pk or uuid {text!r}")
+    return found
+
+
+def _by_uuid_prefix(query: QuerySet, prefix: str, text: str) -> DbNode | None:
+    if not prefix:
+        return None
     if len(prefix) == 36:
-        matches = list(
-            DbNode.objects.select_related("user").filter(uuid=uuid_module.UUID(prefix))
-        )
-    else:
-        matches = list(
-            DbNode.objects.select_related("user").filter(uuid__startswith=prefix)[:2]
-        )
-    if not matches:
-        raise NotExistent(f"no node with uuid {text!r}")
+        return query.filter(uuid=uuid_module.UUID(prefix)).first()
+    matches = list(query.filter(uuid__startswith=prefix)[:2])
     if len(matches) > 1:
         raise MultipleObjectsError(f"uuid prefix {text!r} matches several nodes")
-    return matches[0]
+    return matches[0] if matches else None
 
 
 def group_get(*, identifier: int | str) -> DbGroup:
@@ -243,27 +253,62 @@ def _build_node(spec: NodeSpec, user: Any, now: datetime.datetime) -> DbNode:
 # --- files -----------------------------------------------------------------
 
 
-def _put_files(files: Mapping[str, FileContent]) -> dict[str, Any]:
-    """Write ``files`` to the repository; the serialized tree that holds them.
+def _plan_tree(
+    files: Mapping[str, FileContent], where: str
+) -> tuple[dict[str, Any], list[tuple[dict[str, Any], IO[bytes]]]]:
+    """The serialized tree for ``files`` with its keys still to fill in, and
+    each leaf with the stream whose key goes there.
 
-    Every path is checked before any byte is written.
-
-    :raises InvalidPathError: for a path such as ``../x`` or ``/etc/passwd``.
+    :raises InvalidPathError: for a path such as ``../x``, ``/etc/passwd`` or
+        the empty path.
+    :raises NotADirectoryPathError: if a file is used as a directory.
     :raises InputValidationError: for content that is neither bytes nor a
         readable binary stream.
     """
-    for path in files:
-        if not validate_path(path).parts:
-            raise InvalidPathError("a file needs a non-empty path")
-    tree = Repository(get_backend())
+    root: dict[str, Any] = {}
+    leaves = []
     for path, content in files.items():
+        parts = validate_path(path).parts
+        if not parts:
+            raise InvalidPathError(f"{where}: a file needs a non-empty path")
+        entry = root
+        for depth, part in enumerate(parts[:-1], start=1):
+            entry = entry.setdefault("o", {}).setdefault(part, {})
+            if "k" in entry:
+                shown = "/".join(parts[:depth])
+                raise NotADirectoryPathError(f"{where}: {shown!r} is a file")
+        objects = entry.setdefault("o", {})
+        if parts[-1] in objects:
+            raise InvalidPathError(f"{where}: {path!r} is given twice")
+        leaf: dict[str, Any] = {"k": None}
+        objects[parts[-1]] = leaf
         if isinstance(content, bytes | bytearray):
             content = io.BytesIO(content)
-        try:
-            tree.put_object_from_filelike(content, path)
-        except TypeError as exc:
-            raise InputValidationError(f"file {path!r}: {exc}") from None
-    return tree.serialize()
+        if not AbstractRepositoryBackend.is_readable_byte_stream(content):
+            raise InputValidationError(
+                f"{where}: file {path!r} is not bytes nor a binary stream"
+            )
+        leaves.append((leaf, content))
+    return root, leaves
+
+
+def _put_files(rows: Sequence[DbNode], specs: Sequence[NodeSpec]) -> None:
+    """Write every spec's files to the repository in one batch and set each
+    row's ``repository_metadata``; every path is checked before any byte is
+    written."""
+    plans = [
+        (row, *_plan_tree(spec.files, f"node {index}"))
+        for index, (row, spec) in enumerate(zip(rows, specs, strict=True))
+        if spec.files
+    ]
+    leaves = [leaf for _, _, node_leaves in plans for leaf in node_leaves]
+    if not leaves:
+        return
+    keys = get_backend().put_objects_from_filelikes([handle for _, handle in leaves])
+    for (leaf, _), key in zip(leaves, keys, strict=True):
+        leaf["k"] = key
+    for row, tree, _ in plans:
+        row.repository_metadata = tree
 
 
 def node_repository(*, node: DbNode) -> Repository:
@@ -352,9 +397,7 @@ def nodes_store_bulk(
     stored = {end for link in pending for end in link[:2] if end > 0}
     node_types.update(_existing_types(stored))
     checked = link_rules.check_links(pending, node_types, _links_touching(pending))
-    for spec, row in zip(nodes, rows, strict=True):
-        if spec.files:
-            row.repository_metadata = _put_files(spec.files)
+    _put_files(rows, nodes)
     with transaction.atomic():
         DbNode.objects.bulk_create(rows, batch_size=BATCH)
         real = {-(i + 1): row.pk for i, row in enumerate(rows)}

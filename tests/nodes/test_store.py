@@ -187,3 +187,15 @@ def test_node_get_refuses_an_ambiguous_prefix(user):
     assert services.node_get(
         identifier="aaaa0000-0000-4000-8000-000000000002"
     ).uuid.hex.endswith("2")
+
+
+def test_node_get_reads_digits_as_a_uuid_start_when_no_pk_matches(user):
+    node = DbNode.objects.create(
+        node_type=types.INT,
+        user=user,
+        uuid=uuid.UUID("12345678-9abc-4def-8000-000000000000"),
+    )
+    assert services.node_get(identifier="123456789") == node
+    assert services.node_get(identifier=node.pk) == node
+    with pytest.raises(NotExistent, match="no node with pk 99999999"):
+        services.node_get(identifier="99999999")

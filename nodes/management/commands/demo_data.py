@@ -1,38 +1,69 @@
-"""Fill an empty site with a small provenance graph to browse."""
+"""Fill an empty site with a realistic provenance graph to browse."""
 
 from __future__ import annotations
 
-from django.contrib.auth import get_user_model
-from django.core.management.base import BaseCommand
-from django.db import transaction
+import sys
+from typing import Any
 
-from nodes.models import DbGroup, DbLink, DbNode, LinkType
+from django.contrib.auth import get_user_model
+from django.core.management.base import BaseCommand, CommandError, CommandParser
+from django.db import transaction
+from django.utils import timezone
+from tqdm import tqdm
+
+from aiidasite.exceptions import AiidaSiteError
+from nodes import demo, services
+from nodes.models import DbNode
 
 
 class Command(BaseCommand):
     help = (
-        "Create a demo user (admin/admin, staff) and a small provenance graph: "
-        "structures, calculations producing bands, a workflow and a group."
+        "Create the staff user admin/admin and, on an empty database, a "
+        "provenance graph of band-structure workflows on real crystals "
+        "(structures, parameters, k-points, calculations, bands with .npy "
+        "files, retrieved folders, workflows, groups) spread over six days."
     )
 
-    def add_arguments(self, parser):
+    def add_arguments(self, parser: CommandParser) -> None:
         parser.add_argument(
-            "--nodes", type=int, default=50, help="about how many nodes to create"
+            "--nodes",
+            type=int,
+            default=140,
+            help="about how many nodes to create (default 140)",
         )
 
-    @transaction.atomic
-    def handle(self, *args, nodes: int, **options):
-        user = self.demo_user()
-        if DbNode.objects.exists():
-            self.stdout.write("Demo data already present; nothing added.")
-            return
-        group = DbGroup.objects.create(label="demo-bands", user=user)
-        created = 0
-        while created < nodes:
-            created += self.add_bands_calculation(user, group, created)
-        self.stdout.write(self.style.SUCCESS(f"Created {created} nodes."))
+    def handle(self, *args: Any, nodes: int, **options: Any) -> None:
+        if nodes < 1:
+            raise CommandError("--nodes must be at least 1")
+        with transaction.atomic():
+            user = self.demo_user()
+            if DbNode.objects.exists():
+                self.stdout.write(
+                    "The database already holds nodes; no demo data added."
+                )
+                return
+            units = -(-nodes // demo.UNIT_SIZE)
+            with tqdm(
+                total=units,
+                unit="workflow",
+                file=sys.stderr,
+                disable=options["verbosity"] == 0 or not sys.stderr.isatty(),
+            ) as bar:
+                try:
+                    made = demo.demo_graph_create(
+                        user=user, size=nodes, now=timezone.now(), progress=bar.update
+                    )
+                    self.make_groups(user, made)
+                except AiidaSiteError as exc:
+                    raise CommandError(str(exc)) from None
+        total = DbNode.objects.count()
+        self.stdout.write(
+            self.style.SUCCESS(
+                f"Created {total} nodes in {units} band-structure workflows."
+            )
+        )
 
-    def demo_user(self):
+    def demo_user(self) -> Any:
         model = get_user_model()
         user, made = model.objects.get_or_create(
             username="admin", defaults={"is_staff": True, "is_superuser": True}
@@ -43,49 +74,13 @@ class Command(BaseCommand):
             self.stdout.write("Created user admin (password: admin).")
         return user
 
-    def add_bands_calculation(self, user, group, index: int) -> int:
-        structure = DbNode.objects.create(
-            node_type="data.core.structure.StructureData.",
-            user=user,
-            label=f"Si2 #{index}",
-            attributes={
-                "cell": [[5.43, 0, 0], [0, 5.43, 0], [0, 0, 5.43]],
-                "pbc1": True,
-                "pbc2": True,
-                "pbc3": True,
-                "kinds": [
-                    {"name": "Si", "symbols": ["Si"], "weights": [1.0], "mass": 28.0855}
-                ],
-                "sites": [
-                    {"kind_name": "Si", "position": [0, 0, 0]},
-                    {"kind_name": "Si", "position": [1.36, 1.36, 1.36]},
-                ],
-            },
-        )
-        calc = DbNode.objects.create(
-            node_type="process.calculation.calcjob.CalcJobNode.",
-            process_type="aiida.calculations:quantumespresso.pw",
-            user=user,
-            label="bands",
-            attributes={"process_state": "finished", "exit_status": 0},
-        )
-        bands = DbNode.objects.create(
-            node_type="data.core.array.bands.BandsData.",
-            user=user,
-            attributes={"array|bands": [8, 30], "units": "eV"},
-        )
-        DbLink.objects.bulk_create(
-            [
-                DbLink(
-                    input=structure,
-                    output=calc,
-                    label="structure",
-                    type=LinkType.INPUT_CALC,
-                ),
-                DbLink(
-                    input=calc, output=bands, label="output_band", type=LinkType.CREATE
-                ),
-            ]
-        )
-        group.dbnodes.add(bands)
-        return 3
+    def make_groups(self, user: Any, made: dict[str, list[int]]) -> None:
+        for label, key, description in (
+            ("demo/structures", "structure", "every crystal structure"),
+            ("demo/bands", "bands", "band structures from pw.x"),
+            ("demo/workflows", "workchain", "PwBandsWorkChain runs"),
+        ):
+            group = services.group_create(
+                user=user, label=label, description=description
+            )
+            services.group_add_nodes(group=group, pks=made[key])
