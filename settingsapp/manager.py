@@ -7,6 +7,7 @@ at once both succeed and leave one row.
 
 from __future__ import annotations
 
+import copy
 import datetime
 from collections.abc import Iterator
 from dataclasses import dataclass
@@ -30,9 +31,13 @@ class Setting:
     time: datetime.datetime
 
     @classmethod
-    def from_row(cls, row: DbSetting) -> Setting:
+    def from_row(cls, row: DbSetting, *, value: Any = None) -> Setting:
+        """The setting of ``row``; ``value`` replaces ``row.val`` when given."""
         return cls(
-            key=row.key, value=row.val, description=row.description, time=row.time
+            key=row.key,
+            value=row.val if value is None else value,
+            description=row.description,
+            time=row.time,
         )
 
     def as_dict(self) -> dict[str, Any]:
@@ -118,17 +123,21 @@ class SettingsManager:
         row = DbSetting(
             key=key, val=value, description=description or "", time=timezone.now()
         )
-        update_fields = ["val", "time"]
         if description is not None:
-            update_fields.append("description")
+            # Every column is written, so the row holds exactly these values.
+            self._upsert(row, ["val", "description", "time"])
+            return Setting.from_row(row, value=copy.deepcopy(value))
         with transaction.atomic(using=self.using):
-            self._rows().bulk_create(
-                [row],
-                update_conflicts=True,
-                unique_fields=["key"],
-                update_fields=update_fields,
-            )
+            self._upsert(row, ["val", "time"])
             return self.get(key)
+
+    def _upsert(self, row: DbSetting, update_fields: list[str]) -> None:
+        self._rows().bulk_create(
+            [row],
+            update_conflicts=True,
+            unique_fields=["key"],
+            update_fields=update_fields,
+        )
 
     def delete(self, key: str) -> None:
         """Remove the setting ``key``.

@@ -93,8 +93,14 @@ def test_set_with_description_replaces_it(manager):
     assert manager.set("k", 1, description="").description == ""
 
 
-def test_set_returns_what_get_returns(manager):
-    assert manager.set("x|y/z.w", {"a": 1}) == manager.get("x|y/z.w")
+@pytest.mark.parametrize("description", [None, "described"])
+def test_set_returns_what_get_returns(manager, description):
+    manager.set("x|y/z.w", 0, description="before")
+    value = {"a": [1, 2**70]}
+    stored = manager.set("x|y/z.w", value, description=description)
+    value["a"].append("changed after the call")
+    assert stored == manager.get("x|y/z.w")
+    assert stored.value == {"a": [1, 2**70]}
 
 
 @pytest.mark.parametrize(
