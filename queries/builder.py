@@ -611,7 +611,9 @@ class QueryBuilder:
             session.rollback()
             if connections[self._alias].in_atomic_block:
                 transaction.set_rollback(True, using=self._alias)
-            if getattr(exc.orig, "pgcode", None) == "57014":
+            if getattr(exc.orig, "pgcode", None) == "57014" or (
+                str(exc.orig) == "interrupted"
+            ):
                 raise QueryTimeout(
                     "The query was cancelled: it ran longer than allowed."
                 ) from None

@@ -16,7 +16,12 @@ from typing import Any
 import sqlalchemy as sa
 
 from aiidasite.exceptions import InputValidationError, NotExistent
-from queries.builder import QueryBuilder, starts_with, type_prefix
+from queries.builder import (
+    NODE_TYPE_BY_CLASS,
+    QueryBuilder,
+    starts_with,
+    type_prefix,
+)
 from queries.session import get_engine, get_scoped_session
 from queries.tables import get_tables
 
@@ -31,9 +36,11 @@ MAX_DEPTH = 1000
 def _type_matcher(node_type: str | None, dialect: str) -> Callable[[Any], Any]:
     if node_type is None:
         return lambda table: sa.true()
+    node_type = NODE_TYPE_BY_CLASS.get(node_type, node_type)
     if not isinstance(node_type, str) or not node_type.endswith("."):
         raise InputValidationError(
-            f"A node type is a dotted string ending in '.', got {node_type!r}."
+            "A node type is a dotted string ending in '.' or a class name "
+            f"such as StructureData, got {node_type!r}."
         )
     prefix, is_prefix = type_prefix(node_type)
     if is_prefix:

@@ -1,0 +1,192 @@
+"""What the queries API and commands call: one function per request."""
+
+from __future__ import annotations
+
+import contextlib
+import json
+import time
+from collections.abc import Iterator
+from pathlib import Path, PurePath
+from typing import Any
+
+from django.conf import settings
+from django.contrib.auth import get_user_model
+from django.db import connections, transaction
+
+from aiidasite.exceptions import InputValidationError, NotExistent
+from queries.builder import QueryBuilder
+from queries.manager import QueryManager
+
+__all__ = [
+    "QueryResults",
+    "bands_list",
+    "closest_parents_get",
+    "query_file_read",
+    "query_results",
+    "statistics_get",
+    "user_pk_get",
+]
+
+DEFAULT_MAX_ROWS = 10_000
+DEFAULT_TIMEOUT_MS = 30_000
+
+
+def user_pk_get(*, user: str | int) -> int:
+    """The pk of the user named by ``user`` (a pk or a username).
+
+    :raises NotExistent: no such user.
+    """
+    model = get_user_model()
+    lookup = {"pk": int(user)} if str(user).isdigit() else {"username": user}
+    pk = model.objects.filter(**lookup).values_list("pk", flat=True).first()
+    if pk is None:
+        raise NotExistent(f"No user {user}.")
+    return pk
+
+
+def statistics_get(*, user: str | int | None = None) -> dict[str, Any]:
+    """Creation statistics of every node, or of one user's (pk or username).
+
+    :raises NotExistent: no such user.
+    """
+    user_pk = user_pk_get(user=user) if user not in (None, "") else None
+    return QueryManager().get_creation_statistics(user_pk=user_pk)
+
+
+def bands_list(
+    *,
+    past_days: int | None = None,
+    groups: list[str] | None = None,
+    user: str | int | None = None,
+) -> list[dict[str, Any]]:
+    """BandsData with the formula of their nearest structure; ``user`` None: all.
+
+    :raises NotExistent: no such user or group.
+    """
+    user_pk = user_pk_get(user=user) if user not in (None, "") else None
+    return QueryManager().get_bands_and_parents_structure(
+        past_days=past_days, groups=groups or None, user_pk=user_pk
+    )
+
+
+def closest_parents_get(
+    *, pks: list[int], node_type: str | None = None, print_progress: bool = False
+) -> dict[int, int | None]:
+    """Each pk with its nearest ancestor of ``node_type`` (None: any type).
+
+    :raises NotExistent: a pk with no node.
+    :raises InputValidationError: a malformed pk or type.
+    """
+    return QueryManager().get_closest_parents(
+        pks, node_type=node_type, print_progress=print_progress
+    )
+
+
+@contextlib.contextmanager
+def statement_timeout(alias: str, milliseconds: int) -> Iterator[None]:
+    """Cancel any statement of the block that runs longer than ``milliseconds``.
+
+    PostgreSQL enforces it itself (``SET LOCAL`` ends with the block's
+    transaction); on SQLite a progress handler interrupts the statement.
+    """
+    wrapper = connections[alias]
+    if wrapper.vendor == "postgresql":
+        with transaction.atomic(using=alias), wrapper.cursor() as cursor:
+            cursor.execute("SET LOCAL statement_timeout = %s", [int(milliseconds)])
+            yield
+        return
+    # No transaction here: SQLite's BEGIN IMMEDIATE would lock out writers.
+    wrapper.ensure_connection()
+    raw = wrapper.connection
+    deadline = time.monotonic() + milliseconds / 1000
+    raw.set_progress_handler(lambda: int(time.monotonic() > deadline), 10_000)
+    try:
+        yield
+    finally:
+        raw.set_progress_handler(None, 0)
+
+
+class QueryResults:
+    """The rows of a JSON query as a sliceable sequence, for a paginator.
+
+    At most ``max_rows`` rows are ever read, whatever the query's own limit;
+    every database round trip runs under the statement timeout.
+    """
+
+    def __init__(
+        self, query: QueryBuilder, *, max_rows: int, timeout_ms: int, alias: str
+    ) -> None:
+        data = query.as_dict()
+        self._query = query
+        self._alias = alias
+        self._timeout_ms = timeout_ms
+        self._start = data["offset"] or 0
+        limit = data["limit"]
+        self._rows = max_rows if limit is None else min(limit, max_rows)
+        self._count: int | None = None
+
+    def count(self) -> int:
+        if self._count is None:
+            query = self._window(0, self._rows)
+            with statement_timeout(self._alias, self._timeout_ms):
+                self._count = query.count()
+        return self._count
+
+    def __len__(self) -> int:
+        return self.count()
+
+    def _window(self, begin: int, end: int) -> QueryBuilder:
+        window = QueryBuilder.from_dict(self._query.as_dict(), alias=self._alias)
+        return window.offset(self._start + begin).limit(max(end - begin, 0))
+
+    def __getitem__(self, index: slice) -> list[dict[str, Any]]:
+        if not isinstance(index, slice):
+            raise TypeError("QueryResults are read in slices")
+        begin, end, _ = index.indices(self._rows)
+        if end <= begin:
+            return []
+        with statement_timeout(self._alias, self._timeout_ms):
+            return self._window(begin, end).dict()
+
+
+def query_results(*, query: Any, alias: str = "default") -> QueryResults:
+    """The rows of the JSON ``query`` (see :mod:`queries.builder`), capped.
+
+    The cap (``AIIDASITE_QUERY_MAX_ROWS``, default 10,000) and the statement
+    timeout (``AIIDASITE_QUERY_TIMEOUT_MS``, default 30,000) come from the
+    settings. A query without an order is ordered by its first entity's id,
+    so pages do not overlap.
+
+    :raises InputValidationError: a malformed query.
+    """
+    builder = QueryBuilder.from_dict(query, alias=alias)
+    if not builder.as_dict()["order_by"] and not builder.as_dict()["distinct"]:
+        builder.order_by({builder.tags()[0]: ["id"]})
+    return QueryResults(
+        builder,
+        max_rows=getattr(settings, "AIIDASITE_QUERY_MAX_ROWS", DEFAULT_MAX_ROWS),
+        timeout_ms=getattr(settings, "AIIDASITE_QUERY_TIMEOUT_MS", DEFAULT_TIMEOUT_MS),
+        alias=alias,
+    )
+
+
+def query_file_read(*, path: str) -> QueryBuilder:
+    """The query stored as JSON in ``path``, relative to the working directory.
+
+    :raises InputValidationError: an absolute path or one that climbs out
+        with ``..``, unreadable JSON or a malformed query.
+    :raises NotExistent: no such file.
+    """
+    relative = PurePath(path)
+    if relative.is_absolute() or ".." in relative.parts:
+        raise InputValidationError(
+            f"Refusing {path!r}: give a path inside the working directory."
+        )
+    file = Path.cwd() / relative
+    if not file.is_file():
+        raise NotExistent(f"No query file {path}.")
+    try:
+        data = json.loads(file.read_text(encoding="utf-8"))
+    except (UnicodeDecodeError, json.JSONDecodeError) as exc:
+        raise InputValidationError(f"{path} is not JSON: {exc}") from None
+    return QueryBuilder.from_dict(data)
