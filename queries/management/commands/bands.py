@@ -1,0 +1,60 @@
+"""``manage.py bands list [--past-days N] [--group G ...] [--all-users]``."""
+
+from __future__ import annotations
+
+import json
+from typing import Any
+
+from django.core.management.base import BaseCommand, CommandError, CommandParser
+
+from aiidasite.exceptions import AiidaSiteError
+from queries import services
+
+
+class Command(BaseCommand):
+    help = (
+        "List BandsData nodes with the Hill formula of their nearest "
+        "StructureData ancestor."
+    )
+
+    def add_arguments(self, parser: CommandParser) -> None:
+        sub = parser.add_subparsers(dest="action", required=True, metavar="ACTION")
+        listing = sub.add_parser("list", help="list bands and their structures")
+        listing.add_argument(
+            "--past-days", type=int, help="only bands created in the last N days"
+        )
+        listing.add_argument(
+            "--group",
+            action="append",
+            default=[],
+            help="only bands in this group (label or pk; repeatable)",
+        )
+        owner = listing.add_mutually_exclusive_group()
+        owner.add_argument("--user", help="only this user's bands (pk or username)")
+        owner.add_argument(
+            "--all-users",
+            action="store_true",
+            help="bands of every user (the default when --user is not given)",
+        )
+        listing.add_argument("--format", choices=("text", "json"), default="text")
+
+    def handle(self, *args: Any, **options: Any) -> None:
+        if options["past_days"] is not None and options["past_days"] < 1:
+            raise CommandError("--past-days must be a positive number of days")
+        try:
+            rows = services.bands_list(
+                past_days=options["past_days"],
+                groups=options["group"],
+                user=None if options["all_users"] else options["user"],
+            )
+        except AiidaSiteError as exc:
+            raise CommandError(str(exc)) from exc
+        if options["format"] == "json":
+            self.stdout.write(json.dumps(rows, indent=2, default=str))
+            return
+        self.stdout.write(f"{'pk':>8}  {'ctime':<25} {'formula':<16} label")
+        for row in rows:
+            self.stdout.write(
+                f"{row['pk']:>8}  {row['ctime'].isoformat(timespec='seconds'):<25} "
+                f"{row['formula'] or '-':<16} {row['label']}"
+            )
