@@ -319,7 +319,8 @@ class BackendManager:
             for key in MigrationRecorder(self.connection).applied_migrations()
             if key[0] in apps_ and key not in known
         )
-        targets = [key for app in apps_ for key in loader.graph.leaf_nodes(app)]
+        # Every app counts for "behind": migrate applies them all.
+        targets = loader.graph.leaf_nodes()
         unapplied = [
             (migration.app_label, migration.name)
             for migration, _ in executor.migration_plan(targets)
@@ -446,8 +447,11 @@ class BackendManager:
 
     # -- migrating ---------------------------------------------------------
 
-    def migrate(self, *, verbosity: int = 0) -> MigrationResult:
+    def migrate(self, *, verbosity: int = 0, stdout: Any = None) -> MigrationResult:
         """Reset the generation if needed, apply every migration, record the version.
+
+        ``verbosity`` and ``stdout`` go to Django's ``migrate``, which reports
+        each migration as it is applied.
 
         :raises IncompatibleDatabaseSchema: if the database is ahead of the
             code, or cannot be reset into the code's generation; nothing is
@@ -461,7 +465,11 @@ class BackendManager:
             entered = self.reset_generation()
             status = self.status()
         call_command(
-            "migrate", database=self.using, interactive=False, verbosity=verbosity
+            "migrate",
+            database=self.using,
+            interactive=False,
+            verbosity=verbosity,
+            stdout=stdout,
         )
         self.record_schema_version()
         return MigrationResult(

@@ -100,3 +100,12 @@ def test_schema_status_reports_a_current_database():
     assert data["state"] == "current"
     assert data["code_version"] == data["database_version"]
     assert data["unapplied"] == []
+
+
+@pytest.mark.django_db(transaction=True)
+def test_schema_migrate_on_a_current_database_applies_nothing():
+    text = run("schema", "migrate")
+    assert "applied 0 migration(s)" in text
+    assert "settingsapp: 0001_initial" in text
+    data = json.loads(run("schema", "status", "--format", "json"))
+    assert data["recorded_version"] == data["code_version"]

@@ -103,6 +103,9 @@ def test_commands_refuse_a_database_newer_than_the_code(scratch: Scratch):
             "applied migrations the code does not know (settingsapp.9999_future); "
             "use a newer release"
         ]
+        server = scratch.manage("runserver", "--noreload", "127.0.0.1:0", timeout=90)
+        assert server.returncode == 1
+        assert "settingsapp.E001" in server.stderr
         status = scratch.manage("schema", "status", "--format", "json")
         assert json.loads(status.stdout)["state"] == "ahead"
     finally:

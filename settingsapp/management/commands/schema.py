@@ -6,6 +6,7 @@ import json
 from typing import Any
 
 from django.core.management.base import BaseCommand, CommandError, CommandParser
+from django.db import DatabaseError
 
 from aiidasite.exceptions import AiidaSiteError
 from settingsapp.schema import BackendManager, SchemaStatus
@@ -36,6 +37,11 @@ class Command(BaseCommand):
                 self.migrate(manager, options["verbosity"])
         except AiidaSiteError as exc:
             raise CommandError(str(exc)) from None
+        except DatabaseError as exc:
+            raise CommandError(
+                f"cannot use database {options['database']!r}: "
+                + " ".join(str(exc).split())
+            ) from None
 
     def show_status(self, status: SchemaStatus, output: str) -> None:
         if output == "json":
@@ -59,7 +65,8 @@ class Command(BaseCommand):
             self.stdout.write(f"unknown to the code: {app}.{name}")
 
     def migrate(self, manager: BackendManager, verbosity: int) -> None:
-        result = manager.migrate(verbosity=max(verbosity - 1, 0))
+        # The raw stream: a second OutputWrapper would end "Applying x..." lines.
+        result = manager.migrate(verbosity=verbosity, stdout=self.stdout._out)
         for generation in result.generations_reset:
             self.stdout.write(f"reset to schema generation {generation}")
         self.stdout.write(f"applied {len(result.applied)} migration(s)")

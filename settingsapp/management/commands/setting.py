@@ -69,6 +69,7 @@ class Command(BaseCommand):
         manager = SettingsManager(using=options["database"])
         handler = getattr(self, f"handle_{options['action']}")
         try:
+            manager.validate_table_existence()
             handler(manager, options)
         except AiidaSiteError as exc:
             raise CommandError(str(exc)) from None
