@@ -40,7 +40,18 @@ def test_list_is_paginated_and_ordered_by_key(user_client):
     assert body["count"] == DbSetting.objects.count()
 
 
-@pytest.mark.parametrize("key", ["db|schemaversion", "a.b.c", "path/to/key", "x|y/z."])
+@pytest.mark.parametrize(
+    "key",
+    [
+        "db|schemaversion",
+        "a.b.c",
+        "path/to/key",
+        "x|y/z.",
+        "q?a#b",
+        "spaced key",
+        "ünï",
+    ],
+)
 def test_keys_with_bars_dots_and_slashes_are_addressable(staff_client, key):
     response = staff_client.put(url(key), {"value": {"n": 1}}, format="json")
     assert response.status_code == 200, response.json()
@@ -101,6 +112,7 @@ def test_malformed_json_body_is_400_and_changes_nothing(staff_client):
         ("k" * 1025, {"value": 1}, "detail"),
         ("  ", {"value": 1}, "detail"),
         ("k", {"value": "a\x00b"}, "detail"),
+        ("nul\x00key", {"value": 1}, "detail"),
     ],
 )
 def test_bad_put_is_400_and_writes_nothing(staff_client, key, body, field):
