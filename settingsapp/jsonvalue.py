@@ -37,7 +37,7 @@ def validate_json_value(value: Any, *, where: str = "value") -> None:
             raise InputValidationError(f"{where} is {value!r}, which JSON cannot hold")
         return
     if isinstance(value, str):
-        _validate_text(value, where=where)
+        validate_text(value, where=where)
         return
     if isinstance(value, list):
         for index, item in enumerate(value):
@@ -49,7 +49,7 @@ def validate_json_value(value: Any, *, where: str = "value") -> None:
                 raise InputValidationError(
                     f"{where} has the key {key!r}: JSON object keys must be strings"
                 )
-            _validate_text(key, where=f"a key of {where}")
+            validate_text(key, where=f"a key of {where}")
             validate_json_value(item, where=f"{where}[{key!r}]")
         return
     raise InputValidationError(
@@ -57,7 +57,8 @@ def validate_json_value(value: Any, *, where: str = "value") -> None:
     )
 
 
-def _validate_text(text: str, *, where: str) -> None:
+def validate_text(text: str, *, where: str) -> None:
+    """:raises InputValidationError: if ``text`` holds NUL or a lone surrogate."""
     if "\x00" in text:
         raise InputValidationError(f"{where} contains a NUL character")
     try:

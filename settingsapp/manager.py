@@ -17,7 +17,7 @@ from django.db import DEFAULT_DB_ALIAS, connections, transaction
 from django.utils import timezone
 
 from aiidasite.exceptions import InputValidationError, NotExistent
-from settingsapp.jsonvalue import validate_json_value
+from settingsapp.jsonvalue import validate_json_value, validate_text
 from settingsapp.models import KEY_MAX_LENGTH, DbSetting
 
 
@@ -31,13 +31,9 @@ class Setting:
     time: datetime.datetime
 
     @classmethod
-    def from_row(cls, row: DbSetting, *, value: Any = None) -> Setting:
-        """The setting of ``row``; ``value`` replaces ``row.val`` when given."""
+    def from_row(cls, row: DbSetting) -> Setting:
         return cls(
-            key=row.key,
-            value=row.val if value is None else value,
-            description=row.description,
-            time=row.time,
+            key=row.key, value=row.val, description=row.description, time=row.time
         )
 
     def as_dict(self) -> dict[str, Any]:
@@ -68,6 +64,7 @@ def validate_key(key: Any) -> str:
         raise InputValidationError(
             f"the setting key {key!r} contains a control character"
         )
+    validate_text(key, where="the setting key")
     return key
 
 
@@ -118,15 +115,17 @@ class SettingsManager:
         """
         validate_key(key)
         validate_json_value(value)
-        if description is not None and not isinstance(description, str):
-            raise InputValidationError("a setting description must be a string")
+        if description is not None:
+            if not isinstance(description, str):
+                raise InputValidationError("a setting description must be a string")
+            validate_text(description, where="the description")
         row = DbSetting(
             key=key, val=value, description=description or "", time=timezone.now()
         )
         if description is not None:
             # Every column is written, so the row holds exactly these values.
             self._upsert(row, ["val", "description", "time"])
-            return Setting.from_row(row, value=copy.deepcopy(value))
+            return Setting(key, copy.deepcopy(value), description, row.time)
         with transaction.atomic(using=self.using):
             self._upsert(row, ["val", "time"])
             return self.get(key)

@@ -111,6 +111,7 @@ def test_set_returns_what_get_returns(manager, description):
         ("k" * (KEY_MAX_LENGTH + 1), "at most 1024"),
         ("tab\there", "control character"),
         (None, "must be a string"),
+        ("lone\ud800surrogate", "surrogate"),
     ],
 )
 def test_set_refuses_bad_keys_and_writes_nothing(manager, key, message):
@@ -142,9 +143,11 @@ def test_set_refuses_nul_which_postgres_cannot_store(manager):
     assert "k" not in manager
 
 
-def test_set_refuses_a_description_that_is_not_text(manager):
+@pytest.mark.parametrize("description", [3, "nul\x00inside"])
+def test_set_refuses_a_description_that_is_not_storable_text(manager, description):
     with pytest.raises(InputValidationError, match="description"):
-        manager.set("k", 1, description=3)
+        manager.set("k", 1, description=description)
+    assert "k" not in manager
 
 
 def test_delete_removes_the_row(manager):
