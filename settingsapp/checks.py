@@ -8,6 +8,7 @@ generation that ``manage.py schema migrate`` must reset, is an error.
 
 from __future__ import annotations
 
+from pathlib import Path
 from typing import Any
 
 from django.core.checks import CheckMessage, Error, Warning
@@ -24,8 +25,6 @@ def _database_exists(alias: str) -> bool:
     name = str(connection.settings_dict["NAME"])
     if connection.creation.is_in_memory_db(name) or name.startswith("file:"):
         return True
-    from pathlib import Path
-
     return Path(name).exists()
 
 

@@ -83,6 +83,7 @@ def test_delete_removes_and_dry_run_keeps():
         (("set", "k" * 1025, "1"), "at most 1024"),
         (("set", "k", "{bad json"), "not valid JSON"),
         (("set", "k", "[1, 2"), "not valid JSON"),
+        (("--database", "nope", "list"), "connection 'nope' doesn't exist"),
     ],
 )
 def test_bad_input_is_one_command_error_and_changes_nothing(args, message):
@@ -109,3 +110,8 @@ def test_schema_migrate_on_a_current_database_applies_nothing():
     assert "settingsapp: 0001_initial" in text
     data = json.loads(run("schema", "status", "--format", "json"))
     assert data["recorded_version"] == data["code_version"]
+
+
+def test_schema_status_of_an_unknown_database_is_one_error():
+    with pytest.raises(CommandError, match="connection 'nope' doesn't exist"):
+        call_command("schema", "--database", "nope", "status")

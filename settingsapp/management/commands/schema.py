@@ -7,6 +7,7 @@ from typing import Any
 
 from django.core.management.base import BaseCommand, CommandError, CommandParser
 from django.db import DatabaseError
+from django.utils.connection import ConnectionDoesNotExist
 
 from aiidasite.exceptions import AiidaSiteError
 from settingsapp.schema import BackendManager, SchemaStatus
@@ -35,7 +36,7 @@ class Command(BaseCommand):
                 self.show_status(manager.status(), options["format"])
             else:
                 self.migrate(manager, options["verbosity"])
-        except AiidaSiteError as exc:
+        except (AiidaSiteError, ConnectionDoesNotExist) as exc:
             raise CommandError(str(exc)) from None
         except DatabaseError as exc:
             raise CommandError(

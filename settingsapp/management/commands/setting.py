@@ -6,6 +6,7 @@ import json
 from typing import Any
 
 from django.core.management.base import BaseCommand, CommandError, CommandParser
+from django.utils.connection import ConnectionDoesNotExist
 
 from aiidasite.exceptions import AiidaSiteError
 from settingsapp.manager import Setting, SettingsManager
@@ -71,7 +72,7 @@ class Command(BaseCommand):
         try:
             manager.validate_table_existence()
             handler(manager, options)
-        except AiidaSiteError as exc:
+        except (AiidaSiteError, ConnectionDoesNotExist) as exc:
             raise CommandError(str(exc)) from None
 
     def handle_list(self, manager: SettingsManager, options: dict[str, Any]) -> None:
