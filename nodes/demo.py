@@ -359,8 +359,8 @@ def demo_graph_create(
             specs.extend(nodes)
             links.extend(unit_links)
             named.append(by_name)
-        rows = services.nodes_store_bulk(user=user, nodes=specs, links=links)
-        pk_of = {id(spec): row.pk for spec, row in zip(specs, rows, strict=True)}
+        pks = services.nodes_store_bulk(user=user, nodes=specs, links=links)
+        pk_of = {id(spec): pk for spec, pk in zip(specs, pks, strict=True)}
         for by_name in named:
             for key, pks in made.items():
                 pks.append(pk_of[id(by_name[key])])

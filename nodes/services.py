@@ -11,7 +11,9 @@ from __future__ import annotations
 import contextlib
 import datetime
 import io
+import json
 import math
+import os
 import uuid as uuid_module
 from collections.abc import Iterable, Iterator, Mapping, Sequence
 from dataclasses import dataclass, field
@@ -29,18 +31,17 @@ from aiidasite.exceptions import (
     StoringNotAllowed,
     UniquenessError,
 )
+from nodes import bulk, types
 from nodes import links as link_rules
-from nodes import types
 from nodes.links import Link
 from nodes.models import DbGroup, DbLink, DbNode, LinkType
 from repository import Repository, get_backend, iter_keys, validate_path
 from repository.backends import AbstractRepositoryBackend
-from repository.exceptions import InvalidPathError, NotADirectoryPathError
-
-# Primary keys per IN (...) clause: far below SQLite's 999-variable floor.
-CHUNK = 500
-# Rows per INSERT in bulk stores.
-BATCH = 1000
+from repository.exceptions import (
+    InvalidPathError,
+    NotADirectoryPathError,
+    ObjectNotFoundError,
+)
 
 FileContent = bytes | IO[bytes]
 
@@ -73,17 +74,6 @@ class IncomingLink:
     source: int
     label: str
     type: str
-
-
-def chunked(items: Iterable[Any], size: int = CHUNK) -> Iterator[list[Any]]:
-    batch: list[Any] = []
-    for item in items:
-        batch.append(item)
-        if len(batch) == size:
-            yield batch
-            batch = []
-    if batch:
-        yield batch
 
 
 # --- lookups ---------------------------------------------------------------
@@ -175,14 +165,6 @@ def node_links(*, node: DbNode) -> tuple[list[DbLink], list[DbLink]]:
     return incoming, outgoing
 
 
-def node_types_of(pks: Iterable[int]) -> dict[int, str]:
-    """``{pk: node_type}`` for those of ``pks`` that exist."""
-    found: dict[int, str] = {}
-    for chunk in chunked(set(pks)):
-        found.update(DbNode.objects.filter(pk__in=chunk).values_list("pk", "node_type"))
-    return found
-
-
 # --- validation ------------------------------------------------------------
 
 
@@ -213,12 +195,77 @@ def clean_json(value: Any, where: str) -> Any:
     )
 
 
-def _clean_dict(value: Any, where: str) -> dict[str, Any]:
-    if value is None:
-        return {}
-    if not isinstance(value, dict):
+def _has_nul(value: Any) -> bool:
+    if isinstance(value, str):
+        return "\x00" in value
+    if isinstance(value, dict):
+        return any(_has_nul(k) or _has_nul(v) for k, v in value.items())
+    if isinstance(value, list | tuple):
+        return any(_has_nul(item) for item in value)
+    return False
+
+
+_CONTAINERS = (dict, list, tuple)
+
+
+def dump_json(value: Any, where: str) -> str:
+    """``value``, a JSON object, as the text both databases store.
+
+    ``json.dumps`` (in C) refuses what JSON cannot hold; a walk over the
+    containers only catches what it would silently change (non-string keys).
+    The slow walk of :func:`clean_json` only runs to explain a failure.
+
+    :raises InputValidationError: if ``value`` is not a dict of clean JSON or
+        holds NUL characters (PostgreSQL refuses them).
+    """
+    if not value:
+        if value is None or value == {}:
+            return "{}"
         raise InputValidationError(f"{where} must be a JSON object")
-    return clean_json(value, where)
+    if type(value) is not dict:
+        raise InputValidationError(f"{where} must be a JSON object")
+    try:
+        text = json.dumps(value, allow_nan=False)
+    except (TypeError, ValueError, RecursionError):
+        clean_json(value, where)
+        raise InputValidationError(f"{where} cannot be stored as JSON") from None
+    if not all(type(key) is str for key in value):
+        clean_json(value, where)
+    # Only nested objects can hide other keys; without a second "{" in the
+    # text there are none (a "{" inside a string only costs the walk).
+    if text.count("{") > 1:
+        _check_nested_keys(value, where)
+    if "\\u0000" in text and _has_nul(value):
+        raise InputValidationError(f"{where}: NUL characters cannot be stored")
+    return text
+
+
+def _check_nested_keys(value: dict[str, Any], where: str) -> None:
+    stack: list[Any] = [value]
+    while stack:
+        item = stack.pop()
+        if type(item) is dict:
+            if not all(type(key) is str for key in item):
+                clean_json(value, where)
+            stack.extend(c for c in item.values() if type(c) in _CONTAINERS)
+        else:
+            stack.extend(c for c in item if type(c) in _CONTAINERS)
+
+
+def _new_uuids(count: int) -> list[str]:
+    """``count`` random (version 4) UUIDs as 32 hex digits."""
+    raw = bytearray(os.urandom(16 * count))
+    found = []
+    for start in range(0, 16 * count, 16):
+        raw[start + 6] = (raw[start + 6] & 0x0F) | 0x40
+        raw[start + 8] = (raw[start + 8] & 0x3F) | 0x80
+        found.append(raw[start : start + 16].hex())
+    return found
+
+
+def _clean_dict(value: Any, where: str) -> dict[str, Any]:
+    dump_json(value, where)
+    return value or {}
 
 
 def _clean_text(value: Any, where: str, max_length: int | None = None) -> str:
@@ -226,28 +273,37 @@ def _clean_text(value: Any, where: str, max_length: int | None = None) -> str:
         raise InputValidationError(f"{where} must be a string")
     if max_length is not None and len(value) > max_length:
         raise InputValidationError(f"{where} is longer than {max_length} characters")
+    if "\x00" in value:
+        raise InputValidationError(f"{where}: NUL characters cannot be stored")
     return value
 
 
-def _build_node(spec: NodeSpec, user: Any, now: datetime.datetime) -> DbNode:
+def _node_row(spec: NodeSpec, new_uuid: str, user_id: int, stamp: Any) -> list[Any]:
+    """The column values of ``spec`` in ``bulk.NODE_COLUMNS`` order, with the
+    file tree still to fill in (last column)."""
     node_type = types.validate_node_type(spec.node_type)
     process_type = spec.process_type
     if process_type is not None:
         _clean_text(process_type, "process_type", 255)
         if not types.is_process(node_type):
             raise InputValidationError("only process nodes have a process_type")
-    ctime = spec.ctime or now
-    return DbNode(
-        node_type=node_type,
-        process_type=process_type,
-        label=_clean_text(spec.label, "label", 255),
-        description=_clean_text(spec.description, "description"),
-        ctime=ctime,
-        mtime=ctime,
-        user=user,
-        attributes=_clean_dict(spec.attributes, "attributes"),
-        extras=_clean_dict(spec.extras, "extras"),
-    )
+    if spec.ctime is not None:
+        if not isinstance(spec.ctime, datetime.datetime):
+            raise InputValidationError("ctime must be a datetime")
+        stamp = connection.ops.adapt_datetimefield_value(spec.ctime)
+    return [
+        new_uuid,
+        node_type,
+        process_type,
+        _clean_text(spec.label, "label", 255),
+        _clean_text(spec.description, "description"),
+        stamp,
+        stamp,
+        user_id,
+        dump_json(spec.attributes, "attributes"),
+        dump_json(spec.extras, "extras"),
+        "{}",
+    ]
 
 
 # --- files -----------------------------------------------------------------
@@ -292,23 +348,18 @@ def _plan_tree(
     return root, leaves
 
 
-def _put_files(rows: Sequence[DbNode], specs: Sequence[NodeSpec]) -> None:
-    """Write every spec's files to the repository in one batch and set each
-    row's ``repository_metadata``; every path is checked before any byte is
-    written."""
-    plans = [
-        (row, *_plan_tree(spec.files, f"node {index}"))
-        for index, (row, spec) in enumerate(zip(rows, specs, strict=True))
-        if spec.files
-    ]
-    leaves = [leaf for _, _, node_leaves in plans for leaf in node_leaves]
-    if not leaves:
-        return
-    keys = get_backend().put_objects_from_filelikes([handle for _, handle in leaves])
-    for (leaf, _), key in zip(leaves, keys, strict=True):
-        leaf["k"] = key
-    for row, tree, _ in plans:
-        row.repository_metadata = tree
+def _put_files(specs: Sequence[NodeSpec]) -> list[dict[str, Any]]:
+    """Write every spec's files to the repository in one batch; each spec's
+    serialized tree (empty without files). Every path is checked before any
+    byte is written."""
+    plans = [_plan_tree(spec.files, f"node {i}") for i, spec in enumerate(specs)]
+    leaves = [leaf for _, node_leaves in plans for leaf in node_leaves]
+    if leaves:
+        handles = [handle for _, handle in leaves]
+        keys = get_backend().put_objects_from_filelikes(handles)
+        for (leaf, _), key in zip(leaves, keys, strict=True):
+            leaf["k"] = key
+    return [tree for tree, _ in plans]
 
 
 def node_repository(*, node: DbNode) -> Repository:
@@ -319,12 +370,7 @@ def node_repository(*, node: DbNode) -> Repository:
 def referenced_keys() -> set[str]:
     """Every object key that any node's file tree references."""
     keys: set[str] = set()
-    rows = (
-        DbNode.objects.exclude(repository_metadata={})
-        .values_list("repository_metadata", flat=True)
-        .iterator(chunk_size=2000)
-    )
-    for metadata in rows:
+    for metadata in bulk.repository_metadata():
         keys.update(iter_keys(metadata))
     return keys
 
@@ -366,7 +412,8 @@ def node_store(
         files=files or {},
     )
     new_links = [(link.source, spec, link.label, link.type) for link in links]
-    return nodes_store_bulk(user=user, nodes=[spec], links=new_links)[0]
+    pk = nodes_store_bulk(user=user, nodes=[spec], links=new_links)[0]
+    return DbNode.objects.select_related("user").get(pk=pk)
 
 
 def nodes_store_bulk(
@@ -374,40 +421,62 @@ def nodes_store_bulk(
     user: Any,
     nodes: Sequence[NodeSpec],
     links: Sequence[tuple[LinkEnd, LinkEnd, str, str]] = (),
-) -> list[DbNode]:
-    """Store many nodes and the links among them and to stored nodes.
+) -> list[int]:
+    """Store many nodes and the links among them and to stored nodes; the
+    new pks, in the order of ``nodes``.
 
     Each link is ``(source, target, label, type)`` where an end is a stored
     node's pk or one of ``nodes``. Everything is validated before anything is
-    written; the rows go in with multi-row INSERTs in one transaction.
+    written; the files go to the repository in one batch, then the rows in
+    multi-row INSERTs in one transaction.
 
-    :raises InputValidationError: for a malformed node or link.
+    :raises InputValidationError: for a malformed node, file or link.
     :raises NotExistent: if a link names a stored node that does not exist.
     :raises StoringNotAllowed: if a link breaks AiiDA's link rules.
     """
-    now = timezone.now()
-    rows = [_build_node(spec, user, now) for spec in nodes]
+    stamp = connection.ops.adapt_datetimefield_value(timezone.now())
+    # Both SQLite's char(32) and PostgreSQL's uuid take 32 hex digits.
+    uuids = _new_uuids(len(nodes))
+    user_id = user.pk
+    rows = [
+        _node_row(spec, new_uuid, user_id, stamp)
+        for spec, new_uuid in zip(nodes, uuids, strict=True)
+    ]
     # Batch members get negative stand-in keys until they have real ones.
     stand_in = {id(spec): -(index + 1) for index, spec in enumerate(nodes)}
-    node_types = {-(i + 1): row.node_type for i, row in enumerate(rows)}
+    types_by_key = {-(i + 1): row[1] for i, row in enumerate(rows)}
     pending = [
         Link(_end_key(s, stand_in), _end_key(t, stand_in), label, kind)
         for s, t, label, kind in links
     ]
     stored = {end for link in pending for end in link[:2] if end > 0}
-    node_types.update(_existing_types(stored))
-    checked = link_rules.check_links(pending, node_types, _links_touching(pending))
-    _put_files(rows, nodes)
+    types_by_key.update(_existing_types(stored))
+    checked = link_rules.check_links(pending, types_by_key, _links_touching(pending))
+    for row, tree in zip(rows, _put_files(nodes), strict=True):
+        if tree:
+            row[-1] = json.dumps(tree)
     with transaction.atomic():
-        DbNode.objects.bulk_create(rows, batch_size=BATCH)
-        real = {-(i + 1): row.pk for i, row in enumerate(rows)}
+        returned = bulk.insert_rows(
+            bulk.NODE_TABLE, bulk.NODE_COLUMNS, rows, returning=("id", "uuid")
+        )
+        pk_of_uuid = {_uuid_text(value): pk for pk, value in returned}
+        pks = [pk_of_uuid[_uuid_text(row[0])] for row in rows]
         _insert_links(
             [
-                Link(real.get(s, s), real.get(t, t), label, kind)
+                Link(
+                    pks[-s - 1] if s < 0 else s,
+                    pks[-t - 1] if t < 0 else t,
+                    label,
+                    kind,
+                )
                 for s, t, label, kind in checked
             ]
         )
-    return rows
+    return pks
+
+
+def _uuid_text(value: Any) -> str:
+    return str(value).replace("-", "")
 
 
 def _end_key(end: LinkEnd, stand_in: Mapping[int, int]) -> int:
@@ -426,7 +495,7 @@ def _end_key(end: LinkEnd, stand_in: Mapping[int, int]) -> int:
 
 
 def _existing_types(pks: set[int]) -> dict[int, str]:
-    found = node_types_of(pks)
+    found = bulk.node_types(pks)
     missing = sorted(pks - found.keys())
     if missing:
         shown = ", ".join(map(str, missing[:10]))
@@ -435,39 +504,29 @@ def _existing_types(pks: set[int]) -> dict[int, str]:
 
 
 def _links_touching(new: Sequence[Link]) -> list[Link]:
-    """Stored links that could clash with ``new``: into its targets, out of
-    its sources where source labels must be unique."""
+    """Stored links that could clash with ``new``: into its targets, and out
+    of its sources where source labels must be unique."""
     targets = {link.target for link in new if link.target > 0}
     sources = {
         link.source
         for link in new
         if link.source > 0 and link.type.lower() in link_rules.UNIQUE_LABEL_AT_SOURCE
     }
-    fields = ("input_id", "output_id", "label", "type")
-    found: list[Link] = []
-    for chunk in chunked(targets):
-        found.extend(
-            Link(*row)
-            for row in DbLink.objects.filter(output_id__in=chunk).values_list(*fields)
-        )
-    for chunk in chunked(sources):
-        found.extend(
-            Link(*row)
-            for row in DbLink.objects.filter(
-                input_id__in=chunk, type__in=link_rules.UNIQUE_LABEL_AT_SOURCE
-            ).values_list(*fields)
-        )
+    found = bulk.links_by_end("output_id", targets) if targets else []
+    if sources:
+        kinds = sorted(link_rules.UNIQUE_LABEL_AT_SOURCE)
+        found += bulk.links_by_end("input_id", sources, kinds)
     return found
 
 
-def _insert_links(new: Sequence[Link]) -> list[DbLink]:
-    rows = [
-        DbLink(input_id=s, output_id=t, label=label, type=kind)
-        for s, t, label, kind in new
-    ]
+def _insert_links(new: Sequence[Link]) -> None:
+    if not new:
+        return
     try:
         with transaction.atomic():
-            return DbLink.objects.bulk_create(rows, batch_size=BATCH)
+            bulk.insert_rows(
+                bulk.LINK_TABLE, ("input_id", "output_id", "label", "type"), new
+            )
     except IntegrityError as exc:
         # Only a concurrent writer gets here: the rules were checked above and
         # the database's unique indexes repeat them.
@@ -481,13 +540,15 @@ def link_add(*, source: int, target: int, label: str, link_type: str) -> DbLink:
     :raises NotExistent: if either node does not exist.
     :raises StoringNotAllowed: if the link breaks a rule.
     """
-    return links_add_bulk(links=[Link(source, target, label, link_type)])[0]
+    links_add_bulk(links=[Link(source, target, label, link_type)])
+    return DbLink.objects.filter(input_id=source, output_id=target, label=label).latest(
+        "id"
+    )
 
 
-def links_add_bulk(
-    *, links: Iterable[Link | tuple[int, int, str, str]]
-) -> list[DbLink]:
-    """Add many links between stored nodes; all or none are added.
+def links_add_bulk(*, links: Iterable[Link | tuple[int, int, str, str]]) -> int:
+    """Add many links between stored nodes; all or none are added. Returns
+    how many were added.
 
     The rules are checked against each other and against the stored links in
     a few set-based queries, not one per link.
@@ -502,9 +563,12 @@ def links_add_bulk(
     ]
     stored = {end for link in pending for end in link[:2]}
     with transaction.atomic():
-        node_types = _existing_types(stored)
-        checked = link_rules.check_links(pending, node_types, _links_touching(pending))
-        return _insert_links(checked)
+        types_by_key = _existing_types(stored)
+        checked = link_rules.check_links(
+            pending, types_by_key, _links_touching(pending)
+        )
+        _insert_links(checked)
+    return len(checked)
 
 
 # --- changing --------------------------------------------------------------
@@ -576,37 +640,10 @@ def delete_nodes(
         forward.append(LinkType.CALL_WORK)
     with transaction.atomic():
         _existing_types(start)
-        closure = _traverse(start, forward, list(ALWAYS_BACKWARD))
+        found = bulk.closure(start, forward, list(ALWAYS_BACKWARD))
         if not dry_run:
-            delete_nodes_and_connections(closure)
-    return closure
-
-
-def _traverse(start: set[int], forward: list[str], backward: list[str]) -> set[int]:
-    """The closure of ``start`` over the link types given, one query per chunk
-    of the frontier and direction (breadth-first)."""
-    table = connection.ops.quote_name(DbLink._meta.db_table)
-    visited = set(start)
-    frontier = set(start)
-    steps = ((forward, "output_id", "input_id"), (backward, "input_id", "output_id"))
-    with connection.cursor() as cursor:
-        while frontier:
-            found: set[int] = set()
-            for chunk in chunked(frontier):
-                for kinds, wanted, known in steps:
-                    sql = (
-                        f"SELECT {wanted} FROM {table} WHERE {known} IN "
-                        f"({_marks(len(chunk))}) AND type IN ({_marks(len(kinds))})"
-                    )
-                    cursor.execute(sql, [*chunk, *kinds])
-                    found.update(row[0] for row in cursor.fetchall())
-            frontier = found - visited
-            visited |= frontier
-    return visited
-
-
-def _marks(count: int) -> str:
-    return ", ".join(["%s"] * count)
+            delete_nodes_and_connections(found)
+    return found
 
 
 def delete_nodes_and_connections(pks: Iterable[int]) -> None:
@@ -617,39 +654,17 @@ def delete_nodes_and_connections(pks: Iterable[int]) -> None:
     references are removed once the transaction commits.
     """
     targets = sorted({int(pk) for pk in pks})
-    quote = connection.ops.quote_name
-    node_table = quote(DbNode._meta.db_table)
-    link_table = quote(DbLink._meta.db_table)
-    member_table = quote(DbGroup.dbnodes.through._meta.db_table)
     with transaction.atomic():
-        orphans = _keys_of(targets)
-        with connection.cursor() as cursor:
-            for chunk in chunked(targets):
-                marks = _marks(len(chunk))
-                for sql in (
-                    f"DELETE FROM {member_table} WHERE dbnode_id IN ({marks})",
-                    f"DELETE FROM {link_table} WHERE input_id IN ({marks})",
-                    f"DELETE FROM {link_table} WHERE output_id IN ({marks})",
-                    f"DELETE FROM {node_table} WHERE id IN ({marks})",
-                ):
-                    cursor.execute(sql, chunk)
+        orphans = {
+            key
+            for metadata in bulk.repository_metadata(targets)
+            for key in iter_keys(metadata)
+        }
+        bulk.delete_rows(targets)
         if orphans:
             orphans -= _still_referenced(orphans)
         if orphans:
             transaction.on_commit(lambda: _delete_objects(orphans))
-
-
-def _keys_of(pks: Sequence[int]) -> set[str]:
-    keys: set[str] = set()
-    for chunk in chunked(pks):
-        rows = (
-            DbNode.objects.filter(pk__in=chunk)
-            .exclude(repository_metadata={})
-            .values_list("repository_metadata", flat=True)
-        )
-        for metadata in rows:
-            keys.update(iter_keys(metadata))
-    return keys
 
 
 def _still_referenced(keys: set[str]) -> set[str]:
@@ -659,12 +674,7 @@ def _still_referenced(keys: set[str]) -> set[str]:
     """
     wanted = set(keys)
     found: set[str] = set()
-    rows = (
-        DbNode.objects.exclude(repository_metadata={})
-        .values_list("repository_metadata", flat=True)
-        .iterator(chunk_size=2000)
-    )
-    for metadata in rows:
+    for metadata in bulk.repository_metadata():
         for key in iter_keys(metadata):
             if key in wanted:
                 found.add(key)
@@ -677,10 +687,14 @@ def _still_referenced(keys: set[str]) -> set[str]:
 def _delete_objects(keys: set[str]) -> None:
     backend = get_backend()
     candidates = sorted(keys)
-    exists = backend.has_objects(candidates)
-    present = [key for key, found in zip(candidates, exists, strict=True) if found]
-    if present:
-        backend.delete_objects(present)
+    try:
+        backend.delete_objects(candidates)
+    except ObjectNotFoundError:
+        # Someone (``repository maintain``) was faster for some of them.
+        exists = backend.has_objects(candidates)
+        present = [key for key, found in zip(candidates, exists, strict=True) if found]
+        if present:
+            backend.delete_objects(present)
 
 
 # --- groups ----------------------------------------------------------------
@@ -729,16 +743,17 @@ def group_add_nodes(*, group: DbGroup, pks: Iterable[int]) -> int:
     with transaction.atomic():
         _existing_types(wanted)
         present = set()
-        for chunk in chunked(wanted):
+        for chunk in bulk.chunked(wanted):
             present.update(
                 through.objects.filter(
                     dbgroup_id=group.pk, dbnode_id__in=chunk
                 ).values_list("dbnode_id", flat=True)
             )
         new = sorted(wanted - present)
-        through.objects.bulk_create(
-            [through(dbgroup_id=group.pk, dbnode_id=pk) for pk in new],
-            batch_size=BATCH,
+        bulk.insert_rows(
+            bulk.MEMBER_TABLE,
+            ("dbgroup_id", "dbnode_id"),
+            [(group.pk, pk) for pk in new],
         )
     return len(new)
 
@@ -748,7 +763,7 @@ def group_remove_nodes(*, group: DbGroup, pks: Iterable[int]) -> int:
     through = DbGroup.dbnodes.through
     removed = 0
     with transaction.atomic():
-        for chunk in chunked({int(pk) for pk in pks}):
+        for chunk in bulk.chunked({int(pk) for pk in pks}):
             removed += through.objects.filter(
                 dbgroup_id=group.pk, dbnode_id__in=chunk
             ).delete()[0]

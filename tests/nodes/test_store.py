@@ -41,6 +41,10 @@ def test_store_keeps_type_attributes_and_owner(user):
     [
         ({"x": math.nan}, "cannot be stored as JSON"),
         ({"x": {1: "a"}}, "is not a string"),
+        ({"x": [[{"ok": {2: "a"}}]]}, "is not a string"),
+        ({3: "a"}, "is not a string"),
+        ({"x": "a\x00b"}, "NUL"),
+        ({"x": math.inf}, "cannot be stored as JSON"),
         ({"x": object()}, "cannot be stored as JSON"),
         ([1, 2], "must be a JSON object"),
     ],
@@ -89,7 +93,7 @@ def test_bulk_store_links_batch_members_and_stored_nodes(user, make_node):
     structure = make_node(types.STRUCTURE)
     calc = NodeSpec(types.CALCJOB, attributes={"exit_status": 0})
     bands = NodeSpec(types.BANDS, attributes={"units": "eV"})
-    rows = services.nodes_store_bulk(
+    pks = services.nodes_store_bulk(
         user=user,
         nodes=[calc, bands],
         links=[
@@ -97,11 +101,12 @@ def test_bulk_store_links_batch_members_and_stored_nodes(user, make_node):
             (calc, bands, "bands", "create"),
         ],
     )
-    assert all(row.pk for row in rows)
+    assert DbNode.objects.get(pk=pks[0]).node_type == types.CALCJOB
+    assert DbNode.objects.get(pk=pks[1]).attributes == {"units": "eV"}
     links = set(DbLink.objects.values_list("input_id", "output_id", "label", "type"))
     assert links == {
-        (structure.pk, rows[0].pk, "structure", "input_calc"),
-        (rows[0].pk, rows[1].pk, "bands", "create"),
+        (structure.pk, pks[0], "structure", "input_calc"),
+        (pks[0], pks[1], "bands", "create"),
     }
 
 
@@ -139,8 +144,7 @@ def test_links_add_bulk_adds_all(make_node):
         for calc in calcs
         for i, data in enumerate(inputs)
     ]
-    created = services.links_add_bulk(links=links)
-    assert len(created) == 6
+    assert services.links_add_bulk(links=links) == 6
     assert DbLink.objects.filter(type="input_calc").count() == 6
 
 

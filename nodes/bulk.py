@@ -1,0 +1,203 @@
+"""Set-based SQL over the node, link and membership tables.
+
+What the services use when they touch many rows at once: multi-row INSERTs,
+lookups and deletes by chunks of primary keys, and the breadth-first walk
+that deletion follows. Chunks stay under the database's limit on bound
+parameters (SQLite's is 32766 on current builds, 999 on old ones).
+"""
+
+from __future__ import annotations
+
+import json
+import sqlite3
+from collections.abc import Iterable, Iterator, Sequence
+from typing import Any
+
+from django.db import connection
+
+from nodes.links import Link
+from nodes.models import DbGroup, DbLink, DbNode
+
+NODE_TABLE = DbNode._meta.db_table
+LINK_TABLE = DbLink._meta.db_table
+MEMBER_TABLE = DbGroup.dbnodes.through._meta.db_table
+NODE_COLUMNS = (
+    "uuid",
+    "node_type",
+    "process_type",
+    "label",
+    "description",
+    "ctime",
+    "mtime",
+    "user_id",
+    "attributes",
+    "extras",
+    "repository_metadata",
+)
+# PostgreSQL takes up to 65535 parameters; statements this size already
+# amortise the round trip.
+POSTGRES_PARAMS = 20_000
+# The largest IN (...) list worth sending; longer lists gain nothing.
+MAX_IN = 5_000
+
+
+def max_params() -> int:
+    """How many bound parameters one statement may carry here."""
+    if connection.vendor != "sqlite":
+        return POSTGRES_PARAMS
+    connection.ensure_connection()
+    try:
+        return connection.connection.getlimit(sqlite3.SQLITE_LIMIT_VARIABLE_NUMBER)
+    except AttributeError:  # Python < 3.11 cannot ask
+        return 999
+
+
+def chunk_size(per_item: int = 1, reserved: int = 10) -> int:
+    return max(1, min(MAX_IN, (max_params() - reserved) // per_item))
+
+
+def chunked(items: Iterable[Any], size: int | None = None) -> Iterator[list[Any]]:
+    size = size or chunk_size()
+    batch: list[Any] = []
+    for item in items:
+        batch.append(item)
+        if len(batch) == size:
+            yield batch
+            batch = []
+    if batch:
+        yield batch
+
+
+def marks(count: int) -> str:
+    return ", ".join(["%s"] * count)
+
+
+def insert_rows(
+    table: str,
+    columns: Sequence[str],
+    rows: Sequence[Sequence[Any]],
+    returning: Sequence[str] = (),
+) -> list[tuple[Any, ...]]:
+    """INSERT ``rows`` with multi-row VALUES; the ``returning`` columns of
+    every inserted row (in no promised order)."""
+    quote = connection.ops.quote_name
+    head = f"INSERT INTO {quote(table)} ({', '.join(map(quote, columns))}) VALUES "
+    tail = f" RETURNING {', '.join(map(quote, returning))}" if returning else ""
+    one = f"({marks(len(columns))})"
+    found: list[tuple[Any, ...]] = []
+    with connection.cursor() as wrapper:
+        # Under DEBUG, Django's cursor would render every one of the tens of
+        # thousands of parameters into its query log; the driver's cursor
+        # beneath it runs the same statement without that cost.
+        cursor = wrapper.cursor
+        for batch in chunked(rows, chunk_size(len(columns))):
+            params = [value for row in batch for value in row]
+            cursor.execute(head + ", ".join([one] * len(batch)) + tail, params)
+            if returning:
+                found.extend(cursor.fetchall())
+    return found
+
+
+def node_types(pks: Iterable[int]) -> dict[int, str]:
+    """``{pk: node_type}`` for those of ``pks`` that exist."""
+    found: dict[int, str] = {}
+    with connection.cursor() as cursor:
+        for chunk in chunked(set(pks)):
+            cursor.execute(
+                f"SELECT id, node_type FROM {NODE_TABLE} "
+                f"WHERE id IN ({marks(len(chunk))})",
+                chunk,
+            )
+            found.update(cursor.fetchall())
+    return found
+
+
+def links_by_end(end: str, pks: Iterable[int], kinds: Sequence[str] = ()) -> list[Link]:
+    """Links whose ``end`` (``input_id`` or ``output_id``) is one of ``pks``,
+    of the given types (all types if none)."""
+    found: list[Link] = []
+    where_type = f" AND type IN ({marks(len(kinds))})" if kinds else ""
+    with connection.cursor() as cursor:
+        for chunk in chunked(set(pks), chunk_size(reserved=10 + len(kinds))):
+            cursor.execute(
+                f"SELECT input_id, output_id, label, type FROM {LINK_TABLE} "
+                f"WHERE {end} IN ({marks(len(chunk))}){where_type}",
+                [*chunk, *kinds],
+            )
+            found.extend(Link(*row) for row in cursor.fetchall())
+    return found
+
+
+def closure(
+    start: set[int], forward: Sequence[str], backward: Sequence[str]
+) -> set[int]:
+    """Every node reached from ``start`` along links of the ``forward`` types
+    (input to output) and ``backward`` types (output to input).
+
+    Breadth-first over the frontier: per hop, one query per chunk and
+    direction, never one per node.
+    """
+    steps = [
+        (kinds, wanted, known)
+        for kinds, wanted, known in (
+            (forward, "output_id", "input_id"),
+            (backward, "input_id", "output_id"),
+        )
+        if kinds
+    ]
+    visited = set(start)
+    frontier = set(start)
+    with connection.cursor() as cursor:
+        while frontier:
+            found: set[int] = set()
+            for kinds, wanted, known in steps:
+                size = chunk_size(reserved=10 + len(kinds))
+                for chunk in chunked(frontier, size):
+                    cursor.execute(
+                        f"SELECT {wanted} FROM {LINK_TABLE} WHERE {known} IN "
+                        f"({marks(len(chunk))}) AND type IN ({marks(len(kinds))})",
+                        [*chunk, *kinds],
+                    )
+                    found.update(row[0] for row in cursor.fetchall())
+            frontier = found - visited
+            visited |= frontier
+    return visited
+
+
+def _decoded(value: Any) -> Any:
+    # SQLite hands JSON back as text, psycopg2 as Python objects.
+    return json.loads(value) if isinstance(value, str) else value
+
+
+def repository_metadata(pks: Iterable[int] | None = None) -> Iterator[dict[str, Any]]:
+    """The non-empty file trees of ``pks``, or of every node for ``None``."""
+    empty = "'{}'" if connection.vendor == "sqlite" else "'{}'::jsonb"
+    base = (
+        f"SELECT repository_metadata FROM {NODE_TABLE} "
+        f"WHERE repository_metadata <> {empty}"
+    )
+    with connection.cursor() as cursor:
+        if pks is None:
+            cursor.execute(base)
+            while rows := cursor.fetchmany(2000):
+                for (value,) in rows:
+                    yield _decoded(value)
+            return
+        for chunk in chunked(pks):
+            cursor.execute(f"{base} AND id IN ({marks(len(chunk))})", chunk)
+            for (value,) in cursor.fetchall():
+                yield _decoded(value)
+
+
+def delete_rows(pks: Sequence[int]) -> None:
+    """Delete these nodes with their links and group memberships."""
+    with connection.cursor() as cursor:
+        for chunk in chunked(pks):
+            where = f"IN ({marks(len(chunk))})"
+            for sql in (
+                f"DELETE FROM {MEMBER_TABLE} WHERE dbnode_id {where}",
+                f"DELETE FROM {LINK_TABLE} WHERE input_id {where}",
+                f"DELETE FROM {LINK_TABLE} WHERE output_id {where}",
+                f"DELETE FROM {NODE_TABLE} WHERE id {where}",
+            ):
+                cursor.execute(sql, chunk)
