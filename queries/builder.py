@@ -627,6 +627,10 @@ class QueryBuilder:
         try:
             result = self._execute(statement)
             batches = result.partitions(batch_size) if batch_size else [result.all()]
+            if all(projection.columns is None for projection in projections):
+                for batch in batches:
+                    yield from map(list, batch)
+                return
             for batch in batches:
                 for row in batch:
                     yield [projection.value(row) for projection in projections]

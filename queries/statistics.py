@@ -60,7 +60,11 @@ def creation_statistics(
         length = None
     else:
         length = _bucket_length(zone)
-        bucket = sa.func.substr(node.c.ctime, 1, length)
+        # Literal bounds (never user input) let SQLite see the SELECT and
+        # GROUP BY expressions as one.
+        bucket = sa.func.substr(
+            node.c.ctime, sa.literal_column("1"), sa.literal_column(str(length))
+        )
     by_type = (
         sa.select(node.c.node_type, sa.func.count())
         .where(*where)
