@@ -8,6 +8,7 @@ parameters (SQLite's is 32766 on current builds, 999 on old ones).
 
 from __future__ import annotations
 
+import contextlib
 import json
 import sqlite3
 from collections.abc import Iterable, Iterator, Sequence
@@ -39,6 +40,20 @@ NODE_COLUMNS = (
 POSTGRES_PARAMS = 20_000
 # The largest IN (...) list worth sending; longer lists gain nothing.
 MAX_IN = 5_000
+
+
+@contextlib.contextmanager
+def cursor() -> Iterator[Any]:
+    """A cursor for statements with thousands of bound parameters.
+
+    Under DEBUG, Django's cursor renders every parameter into its query log,
+    which costs more than running the statement; the driver's cursor beneath
+    it runs the same SQL without the log. Where queries are being counted
+    (``connection.force_debug_cursor``: tests, query budgets) Django's cursor
+    is kept so every statement is seen.
+    """
+    with connection.cursor() as wrapper:
+        yield wrapper if connection.force_debug_cursor else wrapper.cursor
 
 
 def max_params() -> int:
@@ -85,30 +100,26 @@ def insert_rows(
     tail = f" RETURNING {', '.join(map(quote, returning))}" if returning else ""
     one = f"({marks(len(columns))})"
     found: list[tuple[Any, ...]] = []
-    with connection.cursor() as wrapper:
-        # Under DEBUG, Django's cursor would render every one of the tens of
-        # thousands of parameters into its query log; the driver's cursor
-        # beneath it runs the same statement without that cost.
-        cursor = wrapper.cursor
+    with cursor() as statement:
         for batch in chunked(rows, chunk_size(len(columns))):
             params = [value for row in batch for value in row]
-            cursor.execute(head + ", ".join([one] * len(batch)) + tail, params)
+            statement.execute(head + ", ".join([one] * len(batch)) + tail, params)
             if returning:
-                found.extend(cursor.fetchall())
+                found.extend(statement.fetchall())
     return found
 
 
 def node_types(pks: Iterable[int]) -> dict[int, str]:
     """``{pk: node_type}`` for those of ``pks`` that exist."""
     found: dict[int, str] = {}
-    with connection.cursor() as cursor:
+    with cursor() as statement:
         for chunk in chunked(set(pks)):
-            cursor.execute(
+            statement.execute(
                 f"SELECT id, node_type FROM {NODE_TABLE} "
                 f"WHERE id IN ({marks(len(chunk))})",
                 chunk,
             )
-            found.update(cursor.fetchall())
+            found.update(statement.fetchall())
     return found
 
 
@@ -117,14 +128,14 @@ def links_by_end(end: str, pks: Iterable[int], kinds: Sequence[str] = ()) -> lis
     of the given types (all types if none)."""
     found: list[Link] = []
     where_type = f" AND type IN ({marks(len(kinds))})" if kinds else ""
-    with connection.cursor() as cursor:
+    with cursor() as statement:
         for chunk in chunked(set(pks), chunk_size(reserved=10 + len(kinds))):
-            cursor.execute(
+            statement.execute(
                 f"SELECT input_id, output_id, label, type FROM {LINK_TABLE} "
                 f"WHERE {end} IN ({marks(len(chunk))}){where_type}",
                 [*chunk, *kinds],
             )
-            found.extend(Link(*row) for row in cursor.fetchall())
+            found.extend(Link(*row) for row in statement.fetchall())
     return found
 
 
@@ -147,18 +158,18 @@ def closure(
     ]
     visited = set(start)
     frontier = set(start)
-    with connection.cursor() as cursor:
+    with cursor() as statement:
         while frontier:
             found: set[int] = set()
             for kinds, wanted, known in steps:
                 size = chunk_size(reserved=10 + len(kinds))
                 for chunk in chunked(frontier, size):
-                    cursor.execute(
+                    statement.execute(
                         f"SELECT {wanted} FROM {LINK_TABLE} WHERE {known} IN "
                         f"({marks(len(chunk))}) AND type IN ({marks(len(kinds))})",
                         [*chunk, *kinds],
                     )
-                    found.update(row[0] for row in cursor.fetchall())
+                    found.update(row[0] for row in statement.fetchall())
             frontier = found - visited
             visited |= frontier
     return visited
@@ -176,22 +187,22 @@ def repository_metadata(pks: Iterable[int] | None = None) -> Iterator[dict[str, 
         f"SELECT repository_metadata FROM {NODE_TABLE} "
         f"WHERE repository_metadata <> {empty}"
     )
-    with connection.cursor() as cursor:
+    with cursor() as statement:
         if pks is None:
-            cursor.execute(base)
-            while rows := cursor.fetchmany(2000):
+            statement.execute(base)
+            while rows := statement.fetchmany(2000):
                 for (value,) in rows:
                     yield _decoded(value)
             return
         for chunk in chunked(pks):
-            cursor.execute(f"{base} AND id IN ({marks(len(chunk))})", chunk)
-            for (value,) in cursor.fetchall():
+            statement.execute(f"{base} AND id IN ({marks(len(chunk))})", chunk)
+            for (value,) in statement.fetchall():
                 yield _decoded(value)
 
 
 def delete_rows(pks: Sequence[int]) -> None:
     """Delete these nodes with their links and group memberships."""
-    with connection.cursor() as cursor:
+    with cursor() as statement:
         for chunk in chunked(pks):
             where = f"IN ({marks(len(chunk))})"
             for sql in (
@@ -200,4 +211,4 @@ def delete_rows(pks: Sequence[int]) -> None:
                 f"DELETE FROM {LINK_TABLE} WHERE output_id {where}",
                 f"DELETE FROM {NODE_TABLE} WHERE id {where}",
             ):
-                cursor.execute(sql, chunk)
+                statement.execute(sql, chunk)

@@ -30,6 +30,8 @@ class DbNode(models.Model):
     """
 
     uuid = models.UUIDField(default=uuid.uuid4, unique=True, editable=False)
+    # Kept beside db_dbnode_type_ctime: on PostgreSQL this also builds the
+    # pattern index that prefix (subtype) filters need.
     node_type = models.CharField(max_length=255, db_index=True)
     # AiiDA stores NULL for nodes that are not processes; archives keep it so.
     process_type = models.CharField(  # noqa: DJ001
@@ -63,11 +65,12 @@ class DbNode(models.Model):
 class DbLink(models.Model):
     """A typed, labelled edge from ``input`` to ``output``."""
 
+    # Both ends are indexed as the leading column of the (end, type) indexes.
     input = models.ForeignKey(
-        DbNode, on_delete=models.CASCADE, related_name="output_links"
+        DbNode, on_delete=models.CASCADE, related_name="output_links", db_index=False
     )
     output = models.ForeignKey(
-        DbNode, on_delete=models.CASCADE, related_name="input_links"
+        DbNode, on_delete=models.CASCADE, related_name="input_links", db_index=False
     )
     label = models.CharField(max_length=255, db_index=True)
     type = models.CharField(max_length=255, choices=LinkType.choices, db_index=True)
