@@ -7,7 +7,7 @@ callers written against ``open()`` semantics catch them as usual.
 
 from __future__ import annotations
 
-from aiidasite.exceptions import InputValidationError, NotExistent
+from aiidasite.exceptions import AiidaSiteError, InputValidationError, NotExistent
 
 
 class ObjectNotFoundError(NotExistent, FileNotFoundError):
@@ -24,3 +24,9 @@ class NotAFileError(InputValidationError, IsADirectoryError):
 
 class NotADirectoryPathError(InputValidationError, NotADirectoryError):
     """The path names a file where a directory was expected."""
+
+
+class ReferenceProviderError(AiidaSiteError):
+    """A registered reference provider failed, so no object may be deleted."""
+
+    status_code = 503

@@ -12,6 +12,7 @@ import threading
 from collections.abc import Callable, Iterable
 from typing import Any
 
+from repository.exceptions import ReferenceProviderError
 from repository.handler import get_backend
 
 ReferenceProvider = Callable[[], Iterable[str]]
@@ -39,14 +40,25 @@ def unregister_reference_provider(provider: ReferenceProvider) -> None:
 
 
 def referenced_keys() -> set[str] | None:
-    """Every key some provider references, or ``None`` if none is registered."""
+    """Every key some provider references, or ``None`` if none is registered.
+
+    :raises ReferenceProviderError: if a provider fails (for instance its
+        tables do not exist yet); the original error is its cause.
+    """
     with _providers_lock:
         providers = list(_providers)
     if not providers:
         return None
     keys: set[str] = set()
     for provider in providers:
-        keys.update(provider())
+        try:
+            keys.update(provider())
+        except Exception as exc:
+            # Whatever went wrong, deleting on a partial answer would lose data.
+            name = getattr(provider, "__qualname__", repr(provider))
+            raise ReferenceProviderError(
+                f"reference provider {name} failed: {exc}"
+            ) from exc
     return keys
 
 

@@ -132,11 +132,28 @@ def test_an_unknown_action_is_refused(configured_repository):
         run("explode")
 
 
-def test_a_database_error_is_one_line_not_a_traceback(tmp_path):
+def test_a_provider_failing_on_a_missing_table_is_one_line_not_a_traceback(tmp_path):
     repository = tmp_path / "repo"
     # No migrate: a reference provider that reads nodes finds no table.
     result = manage("repository", "maintain", "--dry-run", repository=repository)
     assert result.returncode == 1
-    assert result.stderr.strip().splitlines() == [
-        "CommandError: no such table: db_dbnode"
-    ]
+    lines = result.stderr.strip().splitlines()
+    assert len(lines) == 1
+    assert lines[0].startswith("CommandError: reference provider ")
+
+
+def test_a_failing_reference_provider_stops_maintain_with_one_line(
+    configured_repository,
+):
+    key = get_backend().put_object_from_filelike(io.BytesIO(b"kept"))
+
+    def broken() -> list[str]:
+        raise RuntimeError("database unavailable")
+
+    register_reference_provider(broken)
+    try:
+        with pytest.raises(CommandError, match="broken failed: database unavailable"):
+            run("maintain")
+    finally:
+        unregister_reference_provider(broken)
+    assert get_backend().has_object(key)
