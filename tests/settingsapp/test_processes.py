@@ -63,6 +63,14 @@ def test_two_processes_setting_the_same_new_keys_both_succeed(scratch: Scratch):
         assert item["value"]["worker"] in {"first", "second"}
 
 
+def test_plain_migrate_records_the_schema_version(scratch: Scratch):
+    status = scratch.manage("schema", "status", "--format", "json")
+    data = json.loads(status.stdout)
+    assert data["state"] == "current"
+    assert data["recorded_version"] == data["code_version"]
+    assert data["recorded_version"]["settingsapp"] == "0001_initial"
+
+
 def test_cli_round_trip_and_missing_key_exit_code(scratch: Scratch):
     written = scratch.manage(
         "setting", "set", "cli|a/b.c", '{"n": 1180591620717411303424}'
