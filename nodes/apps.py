@@ -7,7 +7,7 @@ class NodesConfig(AppConfig):
 
     def ready(self) -> None:
         # `repository maintain` keeps exactly the objects some node references.
-        from nodes.services import referenced_keys
+        from nodes.files import referenced_keys
         from repository.services import register_reference_provider
 
         register_reference_provider(referenced_keys)

@@ -10,12 +10,14 @@ from __future__ import annotations
 
 import contextlib
 import json
+import os
 import sqlite3
 from collections.abc import Iterable, Iterator, Sequence
 from typing import Any
 
 from django.db import connection
 
+from aiidasite.exceptions import NotExistent
 from nodes.links import Link
 from nodes.models import DbGroup, DbLink, DbNode
 
@@ -54,6 +56,17 @@ def cursor() -> Iterator[Any]:
     """
     with connection.cursor() as wrapper:
         yield wrapper if connection.force_debug_cursor else wrapper.cursor
+
+
+def new_uuids(count: int) -> list[str]:
+    """``count`` random (version 4) UUIDs as 32 hex digits."""
+    raw = bytearray(os.urandom(16 * count))
+    found = []
+    for start in range(0, 16 * count, 16):
+        raw[start + 6] = (raw[start + 6] & 0x0F) | 0x40
+        raw[start + 8] = (raw[start + 8] & 0x3F) | 0x80
+        found.append(raw[start : start + 16].hex())
+    return found
 
 
 def max_params() -> int:
@@ -120,6 +133,19 @@ def node_types(pks: Iterable[int]) -> dict[int, str]:
                 chunk,
             )
             found.update(statement.fetchall())
+    return found
+
+
+def existing_node_types(pks: set[int]) -> dict[int, str]:
+    """``{pk: node_type}`` of ``pks``.
+
+    :raises NotExistent: naming (some of) the pks that do not exist.
+    """
+    found = node_types(pks)
+    missing = sorted(pks - found.keys())
+    if missing:
+        shown = ", ".join(map(str, missing[:10]))
+        raise NotExistent(f"no node with pk {shown}")
     return found
 
 

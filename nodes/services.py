@@ -8,16 +8,12 @@ primary keys small enough for SQLite's bound-parameter limit.
 
 from __future__ import annotations
 
-import contextlib
 import datetime
-import io
 import json
-import math
-import os
 import uuid as uuid_module
-from collections.abc import Iterable, Iterator, Mapping, Sequence
+from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass, field
-from typing import IO, Any
+from typing import Any
 
 from django.db import IntegrityError, connection, transaction
 from django.db.models import QuerySet
@@ -31,19 +27,46 @@ from aiidasite.exceptions import (
     StoringNotAllowed,
     UniquenessError,
 )
-from nodes import bulk, types
+from nodes import bulk, files, types
 from nodes import links as link_rules
-from nodes.links import Link
-from nodes.models import DbGroup, DbLink, DbNode, LinkType
-from repository import Repository, get_backend, iter_keys, validate_path
-from repository.backends import AbstractRepositoryBackend
-from repository.exceptions import (
-    InvalidPathError,
-    NotADirectoryPathError,
-    ObjectNotFoundError,
+from nodes.deletion import delete_nodes, delete_nodes_and_connections
+from nodes.files import (
+    FileContent,
+    node_file_entries,
+    node_file_is_directory,
+    node_file_open,
+    node_repository,
+    referenced_keys,
 )
+from nodes.links import Link
+from nodes.models import DbGroup, DbLink, DbNode
+from nodes.validation import clean_dict, clean_text, dump_json
 
-FileContent = bytes | IO[bytes]
+__all__ = [
+    "IncomingLink",
+    "NodeSpec",
+    "delete_nodes",
+    "delete_nodes_and_connections",
+    "group_add_nodes",
+    "group_create",
+    "group_delete",
+    "group_get",
+    "group_remove_nodes",
+    "group_update",
+    "link_add",
+    "links_add_bulk",
+    "node_file_entries",
+    "node_file_is_directory",
+    "node_file_open",
+    "node_get",
+    "node_links",
+    "node_repository",
+    "node_store",
+    "node_update",
+    "nodes_store_bulk",
+    "referenced_keys",
+    "uuid_prefix",
+]
 
 
 @dataclass(eq=False)
@@ -168,123 +191,13 @@ def node_links(*, node: DbNode) -> tuple[list[DbLink], list[DbLink]]:
 # --- validation ------------------------------------------------------------
 
 
-def clean_json(value: Any, where: str) -> Any:
-    """Return ``value`` if it is JSON that both databases store faithfully.
-
-    :raises InputValidationError: for non-string keys, NaN or infinity, and
-        anything that is not None, bool, int, float, str, list or dict.
-    """
-    if value is None or isinstance(value, bool | int | str):
-        return value
-    if isinstance(value, float):
-        if not math.isfinite(value):
-            raise InputValidationError(f"{where}: {value} cannot be stored as JSON")
-        return value
-    if isinstance(value, dict):
-        for key, item in value.items():
-            if not isinstance(key, str):
-                raise InputValidationError(f"{where}: key {key!r} is not a string")
-            clean_json(item, f"{where}.{key}")
-        return value
-    if isinstance(value, list | tuple):
-        for index, item in enumerate(value):
-            clean_json(item, f"{where}[{index}]")
-        return value
-    raise InputValidationError(
-        f"{where}: a {type(value).__name__} cannot be stored as JSON"
-    )
-
-
-def _has_nul(value: Any) -> bool:
-    if isinstance(value, str):
-        return "\x00" in value
-    if isinstance(value, dict):
-        return any(_has_nul(k) or _has_nul(v) for k, v in value.items())
-    if isinstance(value, list | tuple):
-        return any(_has_nul(item) for item in value)
-    return False
-
-
-_CONTAINERS = (dict, list, tuple)
-
-
-def dump_json(value: Any, where: str) -> str:
-    """``value``, a JSON object, as the text both databases store.
-
-    ``json.dumps`` (in C) refuses what JSON cannot hold; a walk over the
-    containers only catches what it would silently change (non-string keys).
-    The slow walk of :func:`clean_json` only runs to explain a failure.
-
-    :raises InputValidationError: if ``value`` is not a dict of clean JSON or
-        holds NUL characters (PostgreSQL refuses them).
-    """
-    if not value:
-        if value is None or value == {}:
-            return "{}"
-        raise InputValidationError(f"{where} must be a JSON object")
-    if type(value) is not dict:
-        raise InputValidationError(f"{where} must be a JSON object")
-    try:
-        text = json.dumps(value, allow_nan=False)
-    except (TypeError, ValueError, RecursionError):
-        clean_json(value, where)
-        raise InputValidationError(f"{where} cannot be stored as JSON") from None
-    if not all(type(key) is str for key in value):
-        clean_json(value, where)
-    # Only nested objects can hide other keys; without a second "{" in the
-    # text there are none (a "{" inside a string only costs the walk).
-    if text.count("{") > 1:
-        _check_nested_keys(value, where)
-    if "\\u0000" in text and _has_nul(value):
-        raise InputValidationError(f"{where}: NUL characters cannot be stored")
-    return text
-
-
-def _check_nested_keys(value: dict[str, Any], where: str) -> None:
-    stack: list[Any] = [value]
-    while stack:
-        item = stack.pop()
-        if type(item) is dict:
-            if not all(type(key) is str for key in item):
-                clean_json(value, where)
-            stack.extend(c for c in item.values() if type(c) in _CONTAINERS)
-        else:
-            stack.extend(c for c in item if type(c) in _CONTAINERS)
-
-
-def _new_uuids(count: int) -> list[str]:
-    """``count`` random (version 4) UUIDs as 32 hex digits."""
-    raw = bytearray(os.urandom(16 * count))
-    found = []
-    for start in range(0, 16 * count, 16):
-        raw[start + 6] = (raw[start + 6] & 0x0F) | 0x40
-        raw[start + 8] = (raw[start + 8] & 0x3F) | 0x80
-        found.append(raw[start : start + 16].hex())
-    return found
-
-
-def _clean_dict(value: Any, where: str) -> dict[str, Any]:
-    dump_json(value, where)
-    return value or {}
-
-
-def _clean_text(value: Any, where: str, max_length: int | None = None) -> str:
-    if not isinstance(value, str):
-        raise InputValidationError(f"{where} must be a string")
-    if max_length is not None and len(value) > max_length:
-        raise InputValidationError(f"{where} is longer than {max_length} characters")
-    if "\x00" in value:
-        raise InputValidationError(f"{where}: NUL characters cannot be stored")
-    return value
-
-
 def _node_row(spec: NodeSpec, new_uuid: str, user_id: int, stamp: Any) -> list[Any]:
     """The column values of ``spec`` in ``bulk.NODE_COLUMNS`` order, with the
     file tree still to fill in (last column)."""
     node_type = types.validate_node_type(spec.node_type)
     process_type = spec.process_type
     if process_type is not None:
-        _clean_text(process_type, "process_type", 255)
+        clean_text(process_type, "process_type", 255)
         if not types.is_process(node_type):
             raise InputValidationError("only process nodes have a process_type")
     if spec.ctime is not None:
@@ -295,8 +208,8 @@ def _node_row(spec: NodeSpec, new_uuid: str, user_id: int, stamp: Any) -> list[A
         new_uuid,
         node_type,
         process_type,
-        _clean_text(spec.label, "label", 255),
-        _clean_text(spec.description, "description"),
+        clean_text(spec.label, "label", 255),
+        clean_text(spec.description, "description"),
         stamp,
         stamp,
         user_id,
@@ -307,72 +220,6 @@ def _node_row(spec: NodeSpec, new_uuid: str, user_id: int, stamp: Any) -> list[A
 
 
 # --- files -----------------------------------------------------------------
-
-
-def _plan_tree(
-    files: Mapping[str, FileContent], where: str
-) -> tuple[dict[str, Any], list[tuple[dict[str, Any], IO[bytes]]]]:
-    """The serialized tree for ``files`` with its keys still to fill in, and
-    each leaf with the stream whose key goes there.
-
-    :raises InvalidPathError: for a path such as ``../x``, ``/etc/passwd`` or
-        the empty path.
-    :raises NotADirectoryPathError: if a file is used as a directory.
-    :raises InputValidationError: for content that is neither bytes nor a
-        readable binary stream.
-    """
-    root: dict[str, Any] = {}
-    leaves = []
-    for path, content in files.items():
-        parts = validate_path(path).parts
-        if not parts:
-            raise InvalidPathError(f"{where}: a file needs a non-empty path")
-        entry = root
-        for depth, part in enumerate(parts[:-1], start=1):
-            entry = entry.setdefault("o", {}).setdefault(part, {})
-            if "k" in entry:
-                shown = "/".join(parts[:depth])
-                raise NotADirectoryPathError(f"{where}: {shown!r} is a file")
-        objects = entry.setdefault("o", {})
-        if parts[-1] in objects:
-            raise InvalidPathError(f"{where}: {path!r} is given twice")
-        leaf: dict[str, Any] = {"k": None}
-        objects[parts[-1]] = leaf
-        if isinstance(content, bytes | bytearray):
-            content = io.BytesIO(content)
-        if not AbstractRepositoryBackend.is_readable_byte_stream(content):
-            raise InputValidationError(
-                f"{where}: file {path!r} is not bytes nor a binary stream"
-            )
-        leaves.append((leaf, content))
-    return root, leaves
-
-
-def _put_files(specs: Sequence[NodeSpec]) -> list[dict[str, Any]]:
-    """Write every spec's files to the repository in one batch; each spec's
-    serialized tree (empty without files). Every path is checked before any
-    byte is written."""
-    plans = [_plan_tree(spec.files, f"node {i}") for i, spec in enumerate(specs)]
-    leaves = [leaf for _, node_leaves in plans for leaf in node_leaves]
-    if leaves:
-        handles = [handle for _, handle in leaves]
-        keys = get_backend().put_objects_from_filelikes(handles)
-        for (leaf, _), key in zip(leaves, keys, strict=True):
-            leaf["k"] = key
-    return [tree for tree, _ in plans]
-
-
-def node_repository(*, node: DbNode) -> Repository:
-    """The node's file tree (read it only: stored files are immutable)."""
-    return Repository.from_serialized(get_backend(), node.repository_metadata or {})
-
-
-def referenced_keys() -> set[str]:
-    """Every object key that any node's file tree references."""
-    keys: set[str] = set()
-    for metadata in bulk.repository_metadata():
-        keys.update(iter_keys(metadata))
-    return keys
 
 
 # --- storing ---------------------------------------------------------------
@@ -436,7 +283,7 @@ def nodes_store_bulk(
     """
     stamp = connection.ops.adapt_datetimefield_value(timezone.now())
     # Both SQLite's char(32) and PostgreSQL's uuid take 32 hex digits.
-    uuids = _new_uuids(len(nodes))
+    uuids = bulk.new_uuids(len(nodes))
     user_id = user.pk
     rows = [
         _node_row(spec, new_uuid, user_id, stamp)
@@ -450,9 +297,11 @@ def nodes_store_bulk(
         for s, t, label, kind in links
     ]
     stored = {end for link in pending for end in link[:2] if end > 0}
-    types_by_key.update(_existing_types(stored))
+    types_by_key.update(bulk.existing_node_types(stored))
     checked = link_rules.check_links(pending, types_by_key, _links_touching(pending))
-    for row, tree in zip(rows, _put_files(nodes), strict=True):
+    for row, tree in zip(
+        rows, files.put_files([spec.files for spec in nodes]), strict=True
+    ):
         if tree:
             row[-1] = json.dumps(tree)
     with transaction.atomic():
@@ -492,15 +341,6 @@ def _end_key(end: LinkEnd, stand_in: Mapping[int, int]) -> int:
     if isinstance(end, bool) or not isinstance(end, int) or end <= 0:
         raise InputValidationError(f"invalid link end {end!r}: expected a node pk")
     return end
-
-
-def _existing_types(pks: set[int]) -> dict[int, str]:
-    found = bulk.node_types(pks)
-    missing = sorted(pks - found.keys())
-    if missing:
-        shown = ", ".join(map(str, missing[:10]))
-        raise NotExistent(f"no node with pk {shown}")
-    return found
 
 
 def _links_touching(new: Sequence[Link]) -> list[Link]:
@@ -563,7 +403,7 @@ def links_add_bulk(*, links: Iterable[Link | tuple[int, int, str, str]]) -> int:
     ]
     stored = {end for link in pending for end in link[:2]}
     with transaction.atomic():
-        types_by_key = _existing_types(stored)
+        types_by_key = bulk.existing_node_types(stored)
         checked = link_rules.check_links(
             pending, types_by_key, _links_touching(pending)
         )
@@ -590,11 +430,11 @@ def node_update(*, node: DbNode, changes: Mapping[str, Any]) -> DbNode:
             "label, description and extras may change"
         )
     if "label" in changes:
-        node.label = _clean_text(changes["label"], "label", 255)
+        node.label = clean_text(changes["label"], "label", 255)
     if "description" in changes:
-        node.description = _clean_text(changes["description"], "description")
+        node.description = clean_text(changes["description"], "description")
     if "extras" in changes:
-        node.extras = _clean_dict(changes["extras"], "extras")
+        node.extras = clean_dict(changes["extras"], "extras")
     node.mtime = timezone.now()
     node.save(update_fields=[*changes, "mtime"])
     return node
@@ -603,100 +443,6 @@ def node_update(*, node: DbNode, changes: Mapping[str, Any]) -> DbNode:
 # --- deleting --------------------------------------------------------------
 
 # Followed from every deleted node, whatever the options.
-ALWAYS_FORWARD = (LinkType.INPUT_CALC, LinkType.INPUT_WORK)
-ALWAYS_BACKWARD = (
-    LinkType.CREATE,
-    LinkType.RETURN,
-    LinkType.CALL_CALC,
-    LinkType.CALL_WORK,
-)
-
-
-def delete_nodes(
-    pks: Iterable[int],
-    *,
-    dry_run: bool = True,
-    create_forward: bool = True,
-    call_calc_forward: bool = True,
-    call_work_forward: bool = True,
-) -> set[int]:
-    """Delete ``pks`` and every node AiiDA's deletion rules take with them.
-
-    Always followed: processes that used a deleted data node as input, its
-    creator and the workflows that returned it, and a deleted process's
-    caller. The options switch off following a calculation's outputs
-    (``create_forward``) and a workflow's callees (``call_*_forward``).
-    Returns the pks deleted, or that would be with ``dry_run``.
-
-    :raises NotExistent: if one of ``pks`` does not exist (nothing deleted).
-    """
-    start = {int(pk) for pk in pks}
-    forward = list(ALWAYS_FORWARD)
-    if create_forward:
-        forward.append(LinkType.CREATE)
-    if call_calc_forward:
-        forward.append(LinkType.CALL_CALC)
-    if call_work_forward:
-        forward.append(LinkType.CALL_WORK)
-    with transaction.atomic():
-        _existing_types(start)
-        found = bulk.closure(start, forward, list(ALWAYS_BACKWARD))
-        if not dry_run:
-            delete_nodes_and_connections(found)
-    return found
-
-
-def delete_nodes_and_connections(pks: Iterable[int]) -> None:
-    """Delete exactly these nodes, their links and group memberships.
-
-    No traversal rules apply: callers that want AiiDA's consistency use
-    :func:`delete_nodes`. Repository objects that no remaining node
-    references are removed once the transaction commits.
-    """
-    targets = sorted({int(pk) for pk in pks})
-    with transaction.atomic():
-        orphans = {
-            key
-            for metadata in bulk.repository_metadata(targets)
-            for key in iter_keys(metadata)
-        }
-        bulk.delete_rows(targets)
-        if orphans:
-            orphans -= _still_referenced(orphans)
-        if orphans:
-            transaction.on_commit(lambda: _delete_objects(orphans))
-
-
-def _still_referenced(keys: set[str]) -> set[str]:
-    """Those of ``keys`` that a node's file tree still references.
-
-    Objects are content-addressed, so two nodes with the same file share one.
-    """
-    wanted = set(keys)
-    found: set[str] = set()
-    for metadata in bulk.repository_metadata():
-        for key in iter_keys(metadata):
-            if key in wanted:
-                found.add(key)
-                wanted.discard(key)
-        if not wanted:
-            break
-    return found
-
-
-def _delete_objects(keys: set[str]) -> None:
-    backend = get_backend()
-    candidates = sorted(keys)
-    try:
-        backend.delete_objects(candidates)
-    except ObjectNotFoundError:
-        # Someone (``repository maintain``) was faster for some of them.
-        exists = backend.has_objects(candidates)
-        present = [key for key, found in zip(candidates, exists, strict=True) if found]
-        if present:
-            backend.delete_objects(present)
-
-
 # --- groups ----------------------------------------------------------------
 
 
@@ -713,7 +459,7 @@ def group_create(
     :raises InputValidationError: for an empty or malformed label.
     :raises UniquenessError: if a group of that label and type exists.
     """
-    label = _clean_text(label, "label", 255).strip()
+    label = clean_text(label, "label", 255).strip()
     if not label:
         raise InputValidationError("a group needs a label")
     try:
@@ -721,9 +467,9 @@ def group_create(
             return DbGroup.objects.create(
                 user=user,
                 label=label,
-                type_string=_clean_text(type_string, "type_string", 255),
-                description=_clean_text(description, "description"),
-                extras=_clean_dict(extras, "extras"),
+                type_string=clean_text(type_string, "type_string", 255),
+                description=clean_text(description, "description"),
+                extras=clean_dict(extras, "extras"),
             )
     except IntegrityError:
         raise UniquenessError(
@@ -741,7 +487,7 @@ def group_add_nodes(*, group: DbGroup, pks: Iterable[int]) -> int:
     wanted = {int(pk) for pk in pks}
     through = DbGroup.dbnodes.through
     with transaction.atomic():
-        _existing_types(wanted)
+        bulk.existing_node_types(wanted)
         present = set()
         for chunk in bulk.chunked(wanted):
             present.update(
@@ -785,14 +531,14 @@ def group_update(*, group: DbGroup, changes: Mapping[str, Any]) -> DbGroup:
     """
     for name in ("label", "type_string", "description"):
         if name in changes:
-            value = _clean_text(
+            value = clean_text(
                 changes[name], name, 255 if name != "description" else None
             )
             if name == "label" and not value.strip():
                 raise InputValidationError("a group needs a label")
             setattr(group, name, value)
     if "extras" in changes:
-        group.extras = _clean_dict(changes["extras"], "extras")
+        group.extras = clean_dict(changes["extras"], "extras")
     try:
         with transaction.atomic():
             group.save()
@@ -804,40 +550,3 @@ def group_update(*, group: DbGroup, changes: Mapping[str, Any]) -> DbGroup:
 
 
 # --- reading files ---------------------------------------------------------
-
-
-def node_file_entries(*, node: DbNode, path: str | None = None) -> list[dict[str, str]]:
-    """Every file and directory under ``path`` in the node's tree, top down.
-
-    :raises InvalidPathError: for a path such as ``../x``.
-    :raises ObjectNotFoundError: if nothing is at ``path``.
-    :raises NotADirectoryPathError: if ``path`` is a file.
-    """
-    entries = []
-    for root, dirnames, filenames in node_repository(node=node).walk(path):
-        for name in dirnames:
-            entries.append({"path": str(root / name), "type": "directory"})
-        for name in filenames:
-            entries.append({"path": str(root / name), "type": "file"})
-    return entries
-
-
-@contextlib.contextmanager
-def node_file_open(*, node: DbNode, path: str) -> Iterator[IO[bytes]]:
-    """A binary stream of the node's file at ``path``.
-
-    :raises InvalidPathError: for a path such as ``../x``.
-    :raises ObjectNotFoundError: if no file is at ``path``.
-    :raises NotAFileError: if ``path`` is a directory.
-    """
-    with node_repository(node=node).open(path) as handle:
-        yield handle
-
-
-def node_file_is_directory(*, node: DbNode, path: str) -> bool:
-    """Whether ``path`` names a directory of the node's tree.
-
-    :raises InvalidPathError: for a path such as ``../x``.
-    :raises ObjectNotFoundError: if nothing is at ``path``.
-    """
-    return node_repository(node=node).get_object(path).is_dir()

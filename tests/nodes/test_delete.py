@@ -112,3 +112,19 @@ def test_large_deletes_take_few_queries(user, django_assert_max_num_queries):
     assert len(deleted) == 2400
     assert not DbNode.objects.exists()
     assert not DbLink.objects.exists()
+
+
+def test_deletes_split_into_chunks_still_find_everything(user, monkeypatch):
+    from nodes import bulk
+
+    chains(user, count=150, depth=4)
+    heads = list(
+        DbNode.objects.filter(input_links__isnull=True).values_list("pk", flat=True)
+    )
+    # Small chunks exercise the splitting a database with a low parameter
+    # limit needs, on any database.
+    monkeypatch.setattr(bulk, "MAX_IN", 37)
+    assert len(services.delete_nodes(heads, dry_run=True)) == 600
+    services.delete_nodes(heads, dry_run=False)
+    assert not DbNode.objects.exists()
+    assert not DbLink.objects.exists()

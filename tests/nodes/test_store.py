@@ -203,3 +203,16 @@ def test_node_get_reads_digits_as_a_uuid_start_when_no_pk_matches(user):
     assert services.node_get(identifier=node.pk) == node
     with pytest.raises(NotExistent, match="no node with pk 99999999"):
         services.node_get(identifier="99999999")
+
+
+def test_bulk_store_takes_a_few_statements_not_one_per_node(
+    user, make_node, django_assert_max_num_queries
+):
+    structure = make_node(types.STRUCTURE)
+    specs = [NodeSpec(types.CALCJOB, attributes={"i": i}) for i in range(1500)]
+    links = [(structure.pk, spec, "structure", "input_calc") for spec in specs]
+    with django_assert_max_num_queries(12):
+        pks = services.nodes_store_bulk(user=user, nodes=specs, links=links)
+    assert len(set(pks)) == 1500
+    assert DbLink.objects.filter(input=structure).count() == 1500
+    assert DbNode.objects.get(pk=pks[-1]).attributes == {"i": 1499}
