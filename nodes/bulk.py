@@ -141,7 +141,8 @@ def existing_node_types(pks: set[int]) -> dict[int, str]:
 
     :raises NotExistent: naming (some of) the pks that do not exist.
     """
-    found = node_types(pks)
+    # Beyond a bigint no row can match, and drivers refuse such numbers.
+    found = node_types(pk for pk in pks if 0 < pk < 2**63)
     missing = sorted(pks - found.keys())
     if missing:
         shown = ", ".join(map(str, missing[:10]))

@@ -76,7 +76,9 @@ def delete_nodes_and_connections(pks: Iterable[int]) -> None:
         if orphans:
             orphans -= _still_referenced(orphans)
         if orphans:
-            transaction.on_commit(lambda: files.delete_objects(orphans))
+            # The rows are gone for good by then; objects a failure leaves behind
+            # are orphans that `repository maintain` removes.
+            transaction.on_commit(lambda: files.delete_objects(orphans), robust=True)
 
 
 def _still_referenced(keys: set[str]) -> set[str]:

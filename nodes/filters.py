@@ -7,7 +7,7 @@ from django.db.models import Q, QuerySet
 
 from nodes import types
 from nodes.models import DbGroup, DbLink, DbNode, LinkType
-from nodes.services import uuid_prefix
+from nodes.services import MAX_PK, uuid_prefix
 
 
 def subtype_query(name: str) -> Q:
@@ -62,8 +62,12 @@ class NodeFilterSet(django_filters.FilterSet):
 class LinkFilterSet(django_filters.FilterSet):
     type = django_filters.ChoiceFilter(choices=LinkType.choices)
     label = django_filters.CharFilter()
-    input = django_filters.NumberFilter(field_name="input_id")
-    output = django_filters.NumberFilter(field_name="output_id")
+    input = django_filters.NumberFilter(
+        field_name="input_id", min_value=1, max_value=MAX_PK - 1
+    )
+    output = django_filters.NumberFilter(
+        field_name="output_id", min_value=1, max_value=MAX_PK - 1
+    )
 
     class Meta:
         model = DbLink

@@ -99,6 +99,9 @@ class IncomingLink:
     type: str
 
 
+# Primary keys are bigints.
+MAX_PK = 2**63
+
 # --- lookups ---------------------------------------------------------------
 
 
@@ -135,7 +138,8 @@ def node_get(*, identifier: int | str) -> DbNode:
     text = str(identifier).strip()
     query = DbNode.objects.select_related("user")
     if text.isdigit():
-        node = query.filter(pk=int(text)).first()
+        # Beyond a bigint no row can match (and the database would refuse it).
+        node = query.filter(pk=int(text)).first() if int(text) < MAX_PK else None
         if node is not None:
             return node
         if len(text) >= 4:
@@ -169,7 +173,7 @@ def group_get(*, identifier: int | str) -> DbGroup:
     text = str(identifier).strip()
     query = DbGroup.objects.select_related("user")
     group = None
-    if text.isdigit():
+    if text.isdigit() and int(text) < MAX_PK:
         group = query.filter(pk=int(text)).first()
     if group is None:
         try:
@@ -338,7 +342,7 @@ def _end_key(end: LinkEnd, stand_in: Mapping[int, int]) -> int:
             ) from None
     if isinstance(end, DbNode):
         end = end.pk
-    if isinstance(end, bool) or not isinstance(end, int) or end <= 0:
+    if isinstance(end, bool) or not isinstance(end, int) or not 0 < end < MAX_PK:
         raise InputValidationError(f"invalid link end {end!r}: expected a node pk")
     return end
 

@@ -337,3 +337,24 @@ def test_api_root_lists_the_node_routes(api_client):
     assert body["nodes"].endswith("/api/v1/nodes/")
     assert body["links"].endswith("/api/v1/links/")
     assert body["groups"].endswith("/api/v1/groups/")
+
+
+@pytest.mark.parametrize(
+    "url",
+    [
+        "/api/v1/nodes/99999999999999999999/",
+        "/api/v1/nodes/99999999999999999999/links/incoming/",
+        "/api/v1/nodes/99999999999999999999/files/",
+        "/api/v1/groups/99999999999999999999/",
+        "/api/v1/links/?input=99999999999999999999",
+        "/api/v1/links/?output=-1",
+        "/api/v1/nodes/?uuid=zz",
+        "/api/v1/nodes/?ctime_after=yesterday",
+        "/api/v1/nodes/?cursor=garbage",
+        "/api/v1/nodes/?ordering=attributes",
+    ],
+)
+def test_bad_input_is_answered_without_a_server_error(api_client, url):
+    response = api_client.get(url)
+    assert response.status_code in (200, 400, 404)
+    assert isinstance(response.json(), dict)
