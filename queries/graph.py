@@ -49,7 +49,11 @@ def _type_matcher(node_type: str | None, dialect: str) -> Callable[[Any], Any]:
 
 
 def _nearest_statement(seeds: Any, matches: Callable[[Any], Any]) -> sa.Select:
-    """(start_id, ancestor_id) of the nearest matching ancestor of each seed."""
+    """(start_id, ancestor_id) of the nearest matching ancestor of each seed.
+
+    Each row of the walk carries whether its node matches and its ctime, so
+    the ranking at the end reads the walk alone.
+    """
     tables = get_tables()
     node, link = tables.node, tables.link
     start = node.alias()
@@ -57,37 +61,44 @@ def _nearest_statement(seeds: Any, matches: Callable[[Any], Any]) -> sa.Select:
         start.c.id.label("start_id"),
         start.c.id.label("node_id"),
         sa.literal(0).label("depth"),
+        sa.false().label("matched"),
+        start.c.ctime.label("ctime"),
     ).where(start.c.id.in_(seeds))
     ancestry = ancestry.cte("ancestry", recursive=True)
-    here = node.alias()
+    parent = node.alias()
     # A matching node ends its branch: whatever lies beyond it is farther.
     step = (
-        sa.select(ancestry.c.start_id, link.c.input_id, ancestry.c.depth + 1)
+        sa.select(
+            ancestry.c.start_id,
+            parent.c.id,
+            ancestry.c.depth + 1,
+            matches(parent),
+            parent.c.ctime,
+        )
         .select_from(
             ancestry.join(link, link.c.output_id == ancestry.c.node_id).join(
-                here, here.c.id == ancestry.c.node_id
+                parent, parent.c.id == link.c.input_id
             )
         )
-        .where(
-            ancestry.c.depth < MAX_DEPTH,
-            sa.or_(ancestry.c.depth == 0, sa.not_(matches(here))),
-        )
+        .where(ancestry.c.depth < MAX_DEPTH, sa.not_(ancestry.c.matched))
     )
     ancestry = ancestry.union(step)
-    parent = node.alias()
     ranked = (
         sa.select(
             ancestry.c.start_id,
-            parent.c.id.label("parent_id"),
+            ancestry.c.node_id.label("parent_id"),
             sa.func.row_number()
             .over(
                 partition_by=ancestry.c.start_id,
-                order_by=(ancestry.c.depth, parent.c.ctime.desc(), parent.c.id.desc()),
+                order_by=(
+                    ancestry.c.depth,
+                    ancestry.c.ctime.desc(),
+                    ancestry.c.node_id.desc(),
+                ),
             )
             .label("rank"),
         )
-        .select_from(ancestry.join(parent, parent.c.id == ancestry.c.node_id))
-        .where(ancestry.c.depth > 0, matches(parent))
+        .where(ancestry.c.matched)
         .subquery()
     )
     return sa.select(ranked.c.start_id, ranked.c.parent_id).where(ranked.c.rank == 1)

@@ -100,19 +100,19 @@ def creation_statistics(n: int, workdir: Path) -> Timing:
 
 
 CLOSEST_SQL = """
-WITH RECURSIVE ancestry(start_id, node_id, depth) AS (
-    SELECT id, id, 0 FROM db_dbnode WHERE id IN ({seeds})
+WITH RECURSIVE ancestry(start_id, node_id, depth, matched, ctime) AS (
+    SELECT id, id, 0, 0 = 1, ctime FROM db_dbnode WHERE id IN ({seeds})
   UNION
-    SELECT a.start_id, l.input_id, a.depth + 1
+    SELECT a.start_id, n.id, a.depth + 1,
+           n.node_type LIKE 'data.core.structure.%%', n.ctime
     FROM ancestry a JOIN db_dblink l ON l.output_id = a.node_id
-    JOIN db_dbnode here ON here.id = a.node_id
-    WHERE a.depth = 0 OR here.node_type NOT LIKE 'data.core.structure.%%'
+    JOIN db_dbnode n ON n.id = l.input_id
+    WHERE NOT a.matched
 )
-SELECT start_id, id FROM (
-    SELECT a.start_id, n.id, row_number() OVER (
-        PARTITION BY a.start_id ORDER BY a.depth, n.ctime DESC, n.id DESC) AS rank
-    FROM ancestry a JOIN db_dbnode n ON n.id = a.node_id
-    WHERE a.depth > 0 AND n.node_type LIKE 'data.core.structure.%%'
+SELECT start_id, node_id FROM (
+    SELECT start_id, node_id, row_number() OVER (
+        PARTITION BY start_id ORDER BY depth, ctime DESC, node_id DESC) AS rank
+    FROM ancestry WHERE matched
 ) ranked WHERE rank = 1
 """
 

@@ -82,6 +82,19 @@ def test_days_are_counted_in_the_site_time_zone(graph, settings, zone, days):
     graph.node(INT, ctime=at(2024, 7, 1, 1))  # New York: 21:00 the day before
     stats = QueryManager().get_creation_statistics()
     assert stats["ctime_by_day"] == days
+    mine = QueryManager().get_creation_statistics(user_pk=graph.user.pk)
+    assert mine["ctime_by_day"] == days
+
+
+def test_days_follow_daylight_saving_changes(graph, settings):
+    settings.TIME_ZONE = "Europe/Zurich"
+    # 22:30 UTC is 23:30 in winter (same day) and 00:30 in summer (next day)
+    graph.node(INT, ctime=at(2024, 3, 30, 22, 30))
+    graph.node(INT, ctime=at(2024, 3, 31, 22, 30))
+    expected = {"2024-03-30": 1, "2024-04-01": 1}
+    assert QueryManager().get_creation_statistics()["ctime_by_day"] == expected
+    mine = QueryManager().get_creation_statistics(user_pk=graph.user.pk)
+    assert mine["ctime_by_day"] == expected
 
 
 def test_creation_statistics_take_two_statements(graph):
