@@ -72,9 +72,11 @@ def pretty_json(value: Any) -> SafeString:
     )
 
 
-def node_link(pk: int) -> SafeString:
+def node_link(node: DbNode) -> SafeString:
     return format_html(
-        '<a href="{}">{}</a>', reverse("admin:nodes_dbnode_change", args=[pk]), pk
+        '<a href="{}">{}</a>',
+        reverse("admin:nodes_dbnode_change", args=[node.pk]),
+        str(node),
     )
 
 
@@ -91,7 +93,7 @@ def delete_confirmation(
     }
     try:
         doomed = services.delete_nodes(pks, dry_run=True, **options)
-        if request.POST.get("confirm") == "yes":
+        if "confirm" in request.POST:
             deleted = services.delete_nodes(pks, dry_run=False, **options)
             model_admin.message_user(
                 request, f"Deleted {len(deleted)} nodes.", messages.SUCCESS
@@ -123,6 +125,8 @@ class DbNodeAdmin(admin.ModelAdmin):
     search_fields = ["label"]
     search_help_text = "a uuid (or its start) or a label (or its start)"
     show_full_result_count = False
+    # Facet counts would COUNT the table once per filter choice.
+    show_facets = admin.ShowFacets.NEVER
     paginator = CappedCountPaginator
     ordering = ["-id"]
     actions = ["delete_with_rules"]
@@ -203,11 +207,11 @@ class DbNodeAdmin(admin.ModelAdmin):
 
     @admin.display(description="incoming links")
     def incoming_links(self, node: DbNode) -> SafeString:
-        return self._links(services.node_links(node=node)[0], "input_id")
+        return self._links(services.node_links(node=node)[0], "input")
 
     @admin.display(description="outgoing links")
     def outgoing_links(self, node: DbNode) -> SafeString:
-        return self._links(services.node_links(node=node)[1], "output_id")
+        return self._links(services.node_links(node=node)[1], "output")
 
     @admin.display(description="files")
     def files(self, node: DbNode) -> SafeString:
@@ -270,6 +274,7 @@ class DbLinkAdmin(admin.ModelAdmin):
     raw_id_fields = ["input", "output"]
     search_fields = ["=label"]
     show_full_result_count = False
+    show_facets = admin.ShowFacets.NEVER
     paginator = CappedCountPaginator
     ordering = ["-id"]
 

@@ -99,6 +99,8 @@ class IncomingLink:
     type: str
 
 
+# What a link shows of the nodes at its ends.
+LINK_END_FIELDS = ("id", "uuid", "node_type", "label")
 # Primary keys are bigints.
 MAX_PK = 2**63
 
@@ -187,8 +189,14 @@ def group_get(*, identifier: int | str) -> DbGroup:
 
 def node_links(*, node: DbNode) -> tuple[list[DbLink], list[DbLink]]:
     """The node's incoming and outgoing links, oldest first."""
-    incoming = list(DbLink.objects.filter(output=node).order_by("id"))
-    outgoing = list(DbLink.objects.filter(input=node).order_by("id"))
+    links = DbLink.objects.select_related("input", "output").only(
+        "id",
+        "label",
+        "type",
+        *(f"{end}__{f}" for end in ("input", "output") for f in LINK_END_FIELDS),
+    )
+    incoming = list(links.filter(output=node).order_by("id"))
+    outgoing = list(links.filter(input=node).order_by("id"))
     return incoming, outgoing
 
 

@@ -42,6 +42,9 @@ from nodes.serializers import (
 )
 from nodes.services import IncomingLink
 
+# Text outputs of simulation codes that the mimetypes table does not know.
+TEXT_SUFFIXES = {suffix: "text/plain" for suffix in ("out", "in", "err", "dat")}
+
 NODE_ID = OpenApiParameter(
     "identifier", str, OpenApiParameter.PATH, description="pk, uuid or uuid prefix"
 )
@@ -56,7 +59,7 @@ def links_queryset() -> QuerySet:
         *(
             f"{end}__{field}"
             for end in ("input", "output")
-            for field in ("id", "uuid", "node_type", "label")
+            for field in services.LINK_END_FIELDS
         ),
     )
 
@@ -196,7 +199,11 @@ class NodeFileView(APIView):
         stack = ExitStack()
         handle = stack.enter_context(services.node_file_open(node=node, path=path))
         name = path.rstrip("/").rsplit("/", 1)[-1]
-        content_type = mimetypes.guess_type(name)[0] or "application/octet-stream"
+        content_type = (
+            mimetypes.guess_type(name)[0]
+            or TEXT_SUFFIXES.get(name.rsplit(".", 1)[-1])
+            or "application/octet-stream"
+        )
         return FileResponse(
             _ClosingReader(stack, handle),
             content_type=content_type,
