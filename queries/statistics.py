@@ -16,6 +16,7 @@ whose offsets are not whole hours) and folds those buckets into local days.
 from __future__ import annotations
 
 import datetime
+import itertools
 import json
 from collections import Counter
 from typing import Any
@@ -105,17 +106,17 @@ def _sqlite_day_counts(
     session: Any, first: str, last: str, zone: datetime.tzinfo
 ) -> dict[str, int]:
     node = get_tables().node
-    starts = json.dumps(_day_starts(first, last, zone))
-    begin = sa.func.json_each(sa.literal(starts)).table_valued("key", "value").alias()
-    end = sa.func.json_each(sa.literal(starts)).table_valued("key", "value").alias()
+    starts = _day_starts(first, last, zone)
+    days = json.dumps(list(itertools.pairwise(starts)))
+    day = sa.func.json_each(sa.literal(days)).table_valued("value").alias()
+    begin = sa.func.json_extract(day.c.value, sa.literal_column("'$[0]'"))
+    end = sa.func.json_extract(day.c.value, sa.literal_column("'$[1]'"))
     count = (
         sa.select(sa.func.count())
-        .where(node.c.ctime >= begin.c.value, node.c.ctime < end.c.value)
+        .where(node.c.ctime >= begin, node.c.ctime < end)
         .scalar_subquery()
     )
-    statement = sa.select(begin.c.value, count).select_from(
-        begin.join(end, end.c.key == begin.c.key + 1)
-    )
+    statement = sa.select(begin, count).select_from(day)
     return {
         _from_sqlite(start).astimezone(zone).date().isoformat(): n
         for start, n in session.execute(statement).all()
