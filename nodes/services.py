@@ -1,9 +1,10 @@
 """Storing, linking, changing and deleting nodes and groups.
 
 Every write that touches more than one row, the file repository or a
-transaction lives here; views and commands call these functions and nothing
-else. Work on many rows is set-based: lookups and deletes go in chunks of
-primary keys small enough for SQLite's bound-parameter limit.
+transaction goes through here; views and commands call these functions and
+nothing else. Deletion lives in :mod:`nodes.deletion` and files in
+:mod:`nodes.files`; both are re-exported here. Work on many rows is
+set-based (:mod:`nodes.bulk`).
 """
 
 from __future__ import annotations
@@ -200,7 +201,7 @@ def node_links(*, node: DbNode) -> tuple[list[DbLink], list[DbLink]]:
     return incoming, outgoing
 
 
-# --- validation ------------------------------------------------------------
+# --- storing ---------------------------------------------------------------
 
 
 def _node_row(spec: NodeSpec, new_uuid: str, user_id: int, stamp: Any) -> list[Any]:
@@ -215,6 +216,8 @@ def _node_row(spec: NodeSpec, new_uuid: str, user_id: int, stamp: Any) -> list[A
     if spec.ctime is not None:
         if not isinstance(spec.ctime, datetime.datetime):
             raise InputValidationError("ctime must be a datetime")
+        if timezone.is_naive(spec.ctime):
+            raise InputValidationError("ctime must carry a time zone")
         stamp = connection.ops.adapt_datetimefield_value(spec.ctime)
     return [
         new_uuid,
@@ -229,12 +232,6 @@ def _node_row(spec: NodeSpec, new_uuid: str, user_id: int, stamp: Any) -> list[A
         dump_json(spec.extras, "extras"),
         "{}",
     ]
-
-
-# --- files -----------------------------------------------------------------
-
-
-# --- storing ---------------------------------------------------------------
 
 
 def node_store(
@@ -452,9 +449,6 @@ def node_update(*, node: DbNode, changes: Mapping[str, Any]) -> DbNode:
     return node
 
 
-# --- deleting --------------------------------------------------------------
-
-# Followed from every deleted node, whatever the options.
 # --- groups ----------------------------------------------------------------
 
 
@@ -559,6 +553,3 @@ def group_update(*, group: DbGroup, changes: Mapping[str, Any]) -> DbGroup:
             f"a group labelled {group.label!r} of type {group.type_string!r} exists"
         ) from None
     return group
-
-
-# --- reading files ---------------------------------------------------------

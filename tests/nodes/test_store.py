@@ -216,3 +216,16 @@ def test_bulk_store_takes_a_few_statements_not_one_per_node(
     assert len(set(pks)) == 1500
     assert DbLink.objects.filter(input=structure).count() == 1500
     assert DbNode.objects.get(pk=pks[-1]).attributes == {"i": 1499}
+
+
+def test_store_keeps_a_given_ctime_and_refuses_a_naive_one(user):
+    import datetime
+
+    when = datetime.datetime(2024, 5, 1, 12, 30, tzinfo=datetime.UTC)
+    node = services.node_store(user=user, node_type=types.INT, ctime=when)
+    assert DbNode.objects.get(pk=node.pk).ctime == when
+    with pytest.raises(InputValidationError, match="time zone"):
+        services.node_store(
+            user=user, node_type=types.INT, ctime=datetime.datetime(2024, 5, 1)
+        )
+    assert DbNode.objects.count() == 1
