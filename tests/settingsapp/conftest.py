@@ -101,9 +101,3 @@ def _migrated(scratch: Scratch) -> Iterator[Scratch]:
     result = scratch.manage("migrate", "-v0")
     assert result.returncode == 0, result.stderr
     yield scratch
-
-
-@pytest.fixture(autouse=True)
-def fast_password_hashing(settings) -> None:
-    """Users made by fixtures need no real key stretching."""
-    settings.PASSWORD_HASHERS = ["django.contrib.auth.hashers.MD5PasswordHasher"]
