@@ -6,13 +6,15 @@ Three things differ from using the library naively, each for a measured reason:
   closing it per call (which also disposes its SQLite engine) makes reads 15-23x
   slower.
 * The library's index session keeps a read transaction open after a query, so
-  a long-lived container would read a stale snapshot and could not write on top
-  of it. Every operation therefore ends that transaction when it is done.
+  a long-lived container would go on reading a stale snapshot (and hold back
+  SQLite's checkpoints). Every read ends that transaction when it is done.
 * The library's own pack lock is not safe between processes: four processes
   calling ``add_objects_to_pack`` at once corrupted objects. Every operation the
-  library documents as needing exclusive access runs under an inter-process file
-  lock (``aiidasite.lock`` in the container folder). Loose writes and reads do
-  not need it.
+  library documents as needing exclusive access (pack writes, packing, repack,
+  vacuum, deletes, validation) runs under an inter-process file lock,
+  ``aiidasite.lock`` in the container folder. Loose writes and reads do not
+  need it. Every process that writes packs or maintains the container must go
+  through this backend (or take that lock) for the guarantee to hold.
 """
 
 from __future__ import annotations
@@ -42,12 +44,8 @@ LOCK_FILENAME = "aiidasite.lock"
 SHA256_KEY = re.compile(r"[0-9a-f]{64}")
 
 # Options of Container.init_container that a settings OPTIONS dict may carry.
-INIT_OPTIONS = (
-    "pack_size_target",
-    "loose_prefix_len",
-    "hash_type",
-    "compression_algorithm",
-)
+# Keys are checked as SHA-256, so the hash type is not an option.
+INIT_OPTIONS = ("pack_size_target", "loose_prefix_len", "compression_algorithm")
 
 ProgressCallback = Callable[[str, Any], None]
 
@@ -97,8 +95,7 @@ class DiskObjectStoreRepositoryBackend(AbstractRepositoryBackend):
         """Build from settings ``OPTIONS``, creating the container if missing.
 
         :param init_options: any of ``pack_size_target``, ``loose_prefix_len``,
-            ``hash_type``, ``compression_algorithm``; used only when the
-            container is created.
+            ``compression_algorithm``; used only when the container is created.
         :raises TypeError: for an unknown option.
         """
         unknown = sorted(set(init_options) - set(INIT_OPTIONS))
@@ -260,7 +257,10 @@ class DiskObjectStoreRepositoryBackend(AbstractRepositoryBackend):
             return container.add_objects_to_pack(contents)
 
     def has_objects(self, keys: list[str]) -> list[bool]:
-        valid = [key for key in keys if SHA256_KEY.fullmatch(key)]
+        if all_sha256_keys(keys):
+            valid = keys
+        else:
+            valid = [key for key in keys if SHA256_KEY.fullmatch(key)]
         container = self.container
         try:
             found = set(
