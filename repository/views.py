@@ -23,12 +23,18 @@ class RepositoryInfoView(APIView):
     permission_classes = [IsAdminUser]
 
     @extend_schema(
+        operation_id="repository_info",
+        tags=["repository"],
         parameters=[
             OpenApiParameter(
                 "detailed", OpenApiTypes.BOOL, description="include sizes on disk"
             )
         ],
-        responses={200: OpenApiTypes.OBJECT},
+        responses={
+            200: OpenApiTypes.OBJECT,
+            400: OpenApiTypes.OBJECT,
+            403: OpenApiTypes.OBJECT,
+        },
     )
     def get(self, request: Request) -> Response:
         query = RepositoryInfoQuerySerializer(data=request.query_params)
