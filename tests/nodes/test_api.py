@@ -134,7 +134,6 @@ def test_file_tree_and_streamed_download(api_client, calc_graph):
     assert response["Content-Type"].startswith("text/plain")
     assert b"".join(response.streaming_content) == b"JOB DONE\n"
     assert "aiida.out" in response["Content-Disposition"]
-    response.close()
     listing = api_client.get(f"/api/v1/nodes/{bands.pk}/files/out/").json()
     assert listing == [{"path": "out/aiida.out", "type": "file"}]
 
@@ -144,7 +143,6 @@ def test_download_guesses_the_content_type(api_client, make_node):
     response = api_client.get(f"/api/v1/nodes/{node.pk}/files/notes.txt")
     assert response["Content-Type"].startswith("text/plain")
     assert b"".join(response.streaming_content) == b"hello"
-    response.close()
 
 
 @pytest.mark.parametrize(
