@@ -14,6 +14,7 @@ from django.conf import settings
 from django.core.management import CommandError, call_command
 
 from repository import get_backend
+from repository.management.commands.repository import progress_callback
 from repository.services import (
     register_reference_provider,
     unregister_reference_provider,
@@ -157,3 +158,13 @@ def test_a_failing_reference_provider_stops_maintain_with_one_line(
     finally:
         unregister_reference_provider(broken)
     assert get_backend().has_object(key)
+
+
+def test_the_progress_callback_draws_one_bar_per_phase(capsys):
+    assert progress_callback(False) is None
+    callback = progress_callback(True)
+    callback("init", {"total": 4, "description": "Packing"})
+    callback("update", 4)
+    callback("close", None)
+    callback("update", 1)  # after close: ignored, not an error
+    assert "Packing" in capsys.readouterr().err
