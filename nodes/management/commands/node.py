@@ -30,7 +30,9 @@ class Command(BaseCommand):
         delete = actions.add_parser(
             "delete", help="delete nodes with AiiDA's traversal rules"
         )
-        delete.add_argument("identifiers", nargs="+", metavar="ID")
+        delete.add_argument(
+            "identifiers", nargs="+", metavar="ID", help="pks, uuids or uuid prefixes"
+        )
         delete.add_argument(
             "--dry-run", action="store_true", help="only list what would go"
         )
@@ -54,15 +56,17 @@ class Command(BaseCommand):
             dest="repo_action", required=True
         )
         ls = repo.add_parser("ls", help="list a directory of the node's files")
-        ls.add_argument("identifier")
-        ls.add_argument("path", nargs="?", default=None)
+        ls.add_argument("identifier", help="pk, uuid or uuid prefix")
+        ls.add_argument(
+            "path", nargs="?", default=None, help="a directory (the root if omitted)"
+        )
         ls.add_argument("--format", choices=["text", "json"], default="text")
         cat = repo.add_parser("cat", help="write one file to standard output")
-        cat.add_argument("identifier")
-        cat.add_argument("path")
+        cat.add_argument("identifier", help="pk, uuid or uuid prefix")
+        cat.add_argument("path", help="a file of the node, e.g. aiida.out")
         dump = repo.add_parser("dump", help="copy all files into a local folder")
-        dump.add_argument("identifier")
-        dump.add_argument("destination", type=Path)
+        dump.add_argument("identifier", help="pk, uuid or uuid prefix")
+        dump.add_argument("destination", type=Path, help="a new or empty local folder")
 
     def handle(self, *args: Any, action: str, **options: Any) -> None:
         self.verbosity = options["verbosity"]
