@@ -31,8 +31,10 @@ from pathlib import Path
 from typing import Any, BinaryIO
 
 from disk_objectstore import CompressMode, Container
+from disk_objectstore.database import Obj
 from disk_objectstore.exceptions import NotExistent as DosNotExistent
 from filelock import FileLock, Timeout
+from sqlalchemy import func, select, update
 
 from aiidasite.exceptions import LockedError
 from repository.backends.base import AbstractRepositoryBackend
@@ -396,12 +398,41 @@ class DiskObjectStoreRepositoryBackend(AbstractRepositoryBackend):
         if dry_run:
             return report
         with self.exclusive() as container:
+            # Objects of a killed repack are unreadable until this runs.
+            self._finish_interrupted_repack(container)
             container.pack_all_loose(compress=CompressMode.NO, callback=callback)
             if full:
                 container.clean_storage(vacuum=True)
                 container.repack(callback=callback)
         report["objects_after"] = self.get_info()["objects"]
         return report
+
+    def _finish_interrupted_repack(self, container: Container) -> None:
+        """Bring a container whose repack was killed back to a state it can repack.
+
+        A repack copies a pack into the temporary pack ``-1``, points the index
+        at the copy, then moves the copy into place. Killed before the index
+        moved, ``-1`` is garbage; killed after, the index points at ``-1``,
+        so the copy becomes a new pack of its own (the old pack, if still
+        there, has no entries left and the next repack removes it).
+        """
+        repack_id = container._REPACK_PACK_ID
+        temporary = self._folder / "packs" / str(repack_id)
+        if not temporary.exists():
+            return
+        session = container._get_operation_session()
+        in_copy = session.scalar(
+            select(func.count()).select_from(Obj).where(Obj.pack_id == repack_id)
+        )
+        if in_copy:
+            packs = [int(name) for name in container._list_packs()]
+            new_id = max(packs, default=-1) + 1
+            os.link(temporary, self._folder / "packs" / str(new_id))
+            session.execute(
+                update(Obj).where(Obj.pack_id == repack_id).values(pack_id=new_id)
+            )
+            session.commit()
+        temporary.unlink()
 
     def find_corrupt_objects(
         self, callback: ProgressCallback | None = None

@@ -4,6 +4,8 @@ from __future__ import annotations
 
 import hashlib
 import io
+import shutil
+import sqlite3
 import subprocess
 import sys
 import threading
@@ -261,3 +263,31 @@ def test_erase_removes_the_folder(tmp_path):
     backend.put_object_from_filelike(io.BytesIO(b"x"))
     backend.erase()
     assert not Path(tmp_path / "c").exists()
+
+
+def interrupt_repack(
+    backend: DiskObjectStoreRepositoryBackend, index_moved: bool
+) -> None:
+    """Leave the container as a repack killed before or after moving the index."""
+    packs = backend.folder / "packs"
+    shutil.copyfile(packs / "0", packs / "-1")
+    if index_moved:
+        with sqlite3.connect(backend.folder / "packs.idx") as db:
+            db.execute("UPDATE db_object SET pack_id = -1 WHERE pack_id = 0")
+
+
+@pytest.mark.parametrize("index_moved", [False, True])
+@pytest.mark.parametrize("full", [False, True])
+def test_maintain_finishes_a_repack_that_was_killed(dos_backend, index_moved, full):
+    keys = dos_backend.put_objects_from_bytes([b"one", b"two", b"three"])
+    interrupt_repack(dos_backend, index_moved)
+    dos_backend.maintain(full=full)
+    assert not (dos_backend.folder / "packs" / "-1").exists()
+    assert dos_backend.get_objects_content(keys) == dict(
+        zip(keys, [b"one", b"two", b"three"], strict=True)
+    )
+    assert dos_backend.find_corrupt_objects() == []
+    more = dos_backend.put_objects_from_bytes([b"four"])
+    assert dos_backend.get_object_content(more[0]) == b"four"
+    dos_backend.maintain(full=True)
+    assert dos_backend.get_info()["objects"]["packed"] == 4
