@@ -437,8 +437,13 @@ class DiskObjectStoreRepositoryBackend(AbstractRepositoryBackend):
     def find_corrupt_objects(
         self, callback: ProgressCallback | None = None
     ) -> list[str]:
-        """Recompute every object's hash (loose and packed) and check pack layout."""
+        """Recompute every object's hash (loose and packed) and check pack layout.
+
+        A repack that was killed is finished first (see :meth:`maintain`):
+        until then its objects cannot be read, so they cannot be checked.
+        """
         with self.exclusive() as container:
+            self._finish_interrupted_repack(container)
             issues = container.validate(callback=callback)
         return sorted(
             {key for keys in dataclasses.asdict(issues).values() for key in keys}

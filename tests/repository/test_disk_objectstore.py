@@ -291,3 +291,10 @@ def test_maintain_finishes_a_repack_that_was_killed(dos_backend, index_moved, fu
     assert dos_backend.get_object_content(more[0]) == b"four"
     dos_backend.maintain(full=True)
     assert dos_backend.get_info()["objects"]["packed"] == 4
+
+
+def test_verify_after_a_killed_repack_checks_every_object(dos_backend):
+    keys = dos_backend.put_objects_from_bytes([b"one", b"two"])
+    interrupt_repack(dos_backend, index_moved=True)
+    assert dos_backend.find_corrupt_objects() == []
+    assert dos_backend.get_objects_content(keys)[keys[0]] == b"one"
