@@ -290,6 +290,8 @@ def nodes_store_bulk(
     :raises NotExistent: if a link names a stored node that does not exist.
     :raises StoringNotAllowed: if a link breaks AiiDA's link rules.
     """
+    if getattr(user, "pk", None) is None:
+        raise InputValidationError("nodes need a stored user")
     stamp = connection.ops.adapt_datetimefield_value(timezone.now())
     # Both SQLite's char(32) and PostgreSQL's uuid take 32 hex digits.
     uuids = bulk.new_uuids(len(nodes))

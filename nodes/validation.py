@@ -41,13 +41,26 @@ def clean_json(value: Any, where: str) -> Any:
     )
 
 
-def _has_nul(value: Any) -> bool:
+def _unstorable_text(text: str) -> bool:
+    """Whether PostgreSQL would refuse ``text``: NUL or a lone surrogate."""
+    if "\x00" in text:
+        return True
+    try:
+        text.encode("utf-8")
+    except UnicodeEncodeError:
+        return True
+    return False
+
+
+def _has_unstorable_text(value: Any) -> bool:
     if isinstance(value, str):
-        return "\x00" in value
+        return _unstorable_text(value)
     if isinstance(value, dict):
-        return any(_has_nul(k) or _has_nul(v) for k, v in value.items())
+        return any(
+            _has_unstorable_text(k) or _has_unstorable_text(v) for k, v in value.items()
+        )
     if isinstance(value, list | tuple):
-        return any(_has_nul(item) for item in value)
+        return any(_has_unstorable_text(item) for item in value)
     return False
 
 
@@ -62,7 +75,7 @@ def dump_json(value: Any, where: str) -> str:
     The slow walk of :func:`clean_json` only runs to explain a failure.
 
     :raises InputValidationError: if ``value`` is not a dict of clean JSON or
-        holds NUL characters (PostgreSQL refuses them).
+        holds NUL characters or lone surrogates (PostgreSQL refuses them).
     """
     if not value:
         if value is None or value == {}:
@@ -81,8 +94,11 @@ def dump_json(value: Any, where: str) -> str:
     # text there are none (a "{" inside a string only costs the walk).
     if text.count("{") > 1:
         _check_nested_keys(value, where)
-    if "\\u0000" in text and _has_nul(value):
-        raise InputValidationError(f"{where}: NUL characters cannot be stored")
+    # JSON escapes both NUL and surrogates (paired or not) as \\u....
+    if ("\\u0000" in text or "\\ud" in text) and _has_unstorable_text(value):
+        raise InputValidationError(
+            f"{where}: NUL characters and lone surrogates cannot be stored"
+        )
     return text
 
 
@@ -108,6 +124,8 @@ def clean_text(value: Any, where: str, max_length: int | None = None) -> str:
         raise InputValidationError(f"{where} must be a string")
     if max_length is not None and len(value) > max_length:
         raise InputValidationError(f"{where} is longer than {max_length} characters")
-    if "\x00" in value:
-        raise InputValidationError(f"{where}: NUL characters cannot be stored")
+    if _unstorable_text(value):
+        raise InputValidationError(
+            f"{where}: NUL characters and lone surrogates cannot be stored"
+        )
     return value

@@ -357,3 +357,14 @@ def test_bad_input_is_answered_without_a_server_error(api_client, url):
     response = api_client.get(url)
     assert response.status_code in (200, 400, 404)
     assert isinstance(response.json(), dict)
+
+
+def test_create_refuses_a_lone_surrogate_with_400(client_of):
+    response = client_of.post(
+        "/api/v1/nodes/",
+        data='{"node_type": "Str", "attributes": {"value": "\\ud800"}}',
+        content_type="application/json",
+    )
+    assert response.status_code == 400
+    assert "surrogate" in response.json()["detail"]
+    assert not DbNode.objects.exists()

@@ -44,6 +44,8 @@ def test_store_keeps_type_attributes_and_owner(user):
         ({"x": [[{"ok": {2: "a"}}]]}, "is not a string"),
         ({3: "a"}, "is not a string"),
         ({"x": "a\x00b"}, "NUL"),
+        ({"x": ["\ud800"]}, "lone surrogates"),
+        ({"\udfff": 1}, "lone surrogates"),
         ({"x": math.inf}, "cannot be stored as JSON"),
         ({"x": object()}, "cannot be stored as JSON"),
         ([1, 2], "must be a JSON object"),
@@ -229,3 +231,27 @@ def test_store_keeps_a_given_ctime_and_refuses_a_naive_one(user):
             user=user, node_type=types.INT, ctime=datetime.datetime(2024, 5, 1)
         )
     assert DbNode.objects.count() == 1
+
+
+def test_store_accepts_characters_beyond_the_basic_plane(user):
+    node = services.node_store(
+        user=user, node_type=types.STR, attributes={"value": "bands \U0001f600"}
+    )
+    assert DbNode.objects.get(pk=node.pk).attributes == {"value": "bands \U0001f600"}
+
+
+@pytest.mark.parametrize("label", ["a\x00b", "\ud800"])
+def test_store_refuses_labels_postgresql_cannot_hold(user, label):
+    with pytest.raises(InputValidationError, match="label"):
+        services.node_store(user=user, node_type=types.INT, label=label)
+    assert not DbNode.objects.exists()
+
+
+def test_store_needs_a_stored_user(django_user_model):
+    with pytest.raises(InputValidationError, match="stored user"):
+        services.node_store(
+            user=django_user_model(username="ghost"),
+            node_type=types.FOLDER,
+            files={"a.txt": b"never written"},
+        )
+    assert not DbNode.objects.exists()
