@@ -69,6 +69,7 @@ fields, operators or value types raise
 
 from __future__ import annotations
 
+import contextlib
 import copy
 import datetime
 import uuid
@@ -621,28 +622,31 @@ class QueryBuilder:
                 f"The database refused the query ({type(exc.orig).__name__})."
             ) from exc
 
-    def _rows(self, batch_size: int | None = None) -> Iterator[list[Any]]:
+    @contextlib.contextmanager
+    def _executed(self) -> Iterator[tuple[list[Projection], Any]]:
+        """The projections and the executed result; the session closes after."""
         statement, projections = self._statement(self._dialect())
         session = get_scoped_session(self._alias)()
         try:
-            result = self._execute(statement)
-            batches = result.partitions(batch_size) if batch_size else [result.all()]
-            if all(projection.columns is None for projection in projections):
-                for batch in batches:
-                    yield from map(list, batch)
-                return
-            for batch in batches:
-                for row in batch:
-                    yield [projection.value(row) for projection in projections]
+            yield projections, self._execute(statement)
         finally:
             session.close()
+
+    @staticmethod
+    def _shape(projections: list[Projection], rows: Any) -> list[list[Any]]:
+        if all(projection.columns is None for projection in projections):
+            return list(map(list, rows))
+        return [[projection.value(row) for projection in projections] for row in rows]
 
     def all(self, *, flat: bool = False) -> list[Any]:
         """Every row, each a list of the projected values in projection order.
 
         ``flat=True`` returns one list of all values (one projection: the values).
         """
-        rows = list(self._rows())
+        with self._executed() as (projections, result):
+            if flat and len(projections) == 1 and projections[0].columns is None:
+                return list(result.scalars())
+            rows = self._shape(projections, result.all())
         return [value for row in rows for value in row] if flat else rows
 
     def first(self) -> list[Any] | None:
@@ -658,13 +662,15 @@ class QueryBuilder:
             or (batch_size < 1)
         ):
             raise InputValidationError("'batch_size' is a positive integer.")
-        yield from self._rows(batch_size)
+        with self._executed() as (projections, result):
+            for batch in result.partitions(batch_size):
+                yield from self._shape(projections, batch)
 
     def dict(self) -> list[dict[str, dict[str, Any]]]:
         """Every row as ``{tag: {projection: value}}``."""
         _, projections = self._statement(self._dialect())
         rows = []
-        for values in self._rows():
+        for values in self.all():
             row: dict[str, dict[str, Any]] = {}
             for projection, value in zip(projections, values, strict=True):
                 row.setdefault(projection.tag, {})[projection.key] = value

@@ -35,6 +35,11 @@ _SQLITE_TYPES = {
 }
 
 
+# Constant type names, spelled out in the SQL like the paths.
+_SQLITE_NUMBERS = (sa.literal_column("'integer'"), sa.literal_column("'real'"))
+_SQLITE_TEXT = sa.literal_column("'text'")
+
+
 def is_scalar(value: Any) -> bool:
     return value is None or isinstance(value, bool | int | float | str)
 
@@ -67,7 +72,9 @@ class JsonPath:
     def _sqlite_path(self, extra: tuple[str, ...] = ()) -> Any:
         suffix = "".join(f'."{key}"' for key in [*self.keys, *extra])
         if self.sqlite_base is None:
-            return sa.literal("$" + suffix, sa.String)
+            # A path spelled out in the SQL (quoted and escaped by SQLAlchemy)
+            # is parsed once per statement; a bound one once per row.
+            return sa.literal("$" + suffix, sa.String, literal_execute=not extra)
         if not suffix:
             return self.sqlite_base
         return self.sqlite_base.concat(sa.literal(suffix, sa.String))
@@ -117,7 +124,7 @@ class JsonPath:
             return sa.case((self.type() == "number", sa.cast(self._pg_text, sa.Float)))
         return sa.case(
             (
-                self._sqlite_raw_type.in_(["integer", "real"]),
+                self._sqlite_raw_type.in_(_SQLITE_NUMBERS),
                 sa.func.json_extract(self.document, self._sqlite_path()),
             )
         )
@@ -127,7 +134,7 @@ class JsonPath:
             return sa.case((self.type() == "string", self._pg_text))
         return sa.case(
             (
-                self._sqlite_raw_type == "text",
+                self._sqlite_raw_type == _SQLITE_TEXT,
                 sa.func.json_extract(self.document, self._sqlite_path()),
             )
         )
