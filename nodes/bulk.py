@@ -9,6 +9,7 @@ parameters (SQLite's is 32766 on current builds, 999 on old ones).
 from __future__ import annotations
 
 import contextlib
+import io
 import json
 import os
 import sqlite3
@@ -55,7 +56,12 @@ def cursor() -> Iterator[Any]:
     is kept so every statement is seen.
     """
     with connection.cursor() as wrapper:
-        yield wrapper if connection.force_debug_cursor else wrapper.cursor
+        if connection.force_debug_cursor:
+            yield wrapper
+        else:
+            # Django's own error classes, as its cursor would raise them.
+            with connection.wrap_database_errors:
+                yield wrapper.cursor
 
 
 def new_uuids(count: int) -> list[str]:
@@ -108,6 +114,9 @@ def insert_rows(
 ) -> list[tuple[Any, ...]]:
     """INSERT ``rows`` with multi-row VALUES; the ``returning`` columns of
     every inserted row (in no promised order)."""
+    if connection.vendor == "postgresql" and not returning:
+        _copy_rows(table, columns, rows)
+        return []
     quote = connection.ops.quote_name
     head = f"INSERT INTO {quote(table)} ({', '.join(map(quote, columns))}) VALUES "
     tail = f" RETURNING {', '.join(map(quote, returning))}" if returning else ""
@@ -120,6 +129,62 @@ def insert_rows(
             if returning:
                 found.extend(statement.fetchall())
     return found
+
+
+def insert_nodes(rows: Sequence[Sequence[Any]]) -> list[int]:
+    """INSERT node rows (``NODE_COLUMNS`` order, uuid first as 32 hex digits);
+    their new pks in the order of ``rows``."""
+    if connection.vendor == "postgresql":
+        # Take the ids from the table's sequence, then COPY the rows with them:
+        # PostgreSQL's fastest way in, and the order needs no matching.
+        with cursor() as statement:
+            statement.execute(
+                f"SELECT nextval(pg_get_serial_sequence('{NODE_TABLE}', 'id')) "
+                "FROM generate_series(1, %s)",
+                [len(rows)],
+            )
+            pks = [row[0] for row in statement.fetchall()]
+        _copy_rows(
+            NODE_TABLE,
+            ("id", *NODE_COLUMNS),
+            [(pk, *row) for pk, row in zip(pks, rows, strict=True)],
+        )
+        return pks
+    # SQLite hands RETURNING rows back in no promised order: match by uuid.
+    returned = insert_rows(NODE_TABLE, NODE_COLUMNS, rows, returning=("id", "uuid"))
+    pk_of_uuid = {str(value).replace("-", ""): pk for pk, value in returned}
+    return [pk_of_uuid[row[0]] for row in rows]
+
+
+def _copy_text(value: Any) -> str:
+    """``value`` in COPY's text format (NUL is refused before we get here)."""
+    if value is None:
+        return "\\N"
+    text = value.isoformat() if hasattr(value, "isoformat") else str(value)
+    return (
+        text.replace("\\", "\\\\")
+        .replace("\t", "\\t")
+        .replace("\n", "\\n")
+        .replace("\r", "\\r")
+    )
+
+
+def _copy_rows(
+    table: str, columns: Sequence[str], rows: Iterable[Sequence[Any]]
+) -> None:
+    """COPY ``rows`` into ``table`` (PostgreSQL only)."""
+    buffer = io.StringIO()
+    for row in rows:
+        buffer.write("\t".join([_copy_text(value) for value in row]))
+        buffer.write("\n")
+    buffer.seek(0)
+    quote = connection.ops.quote_name
+    sql = f"COPY {quote(table)} ({', '.join(map(quote, columns))}) FROM STDIN"
+    with connection.cursor() as wrapper, connection.wrap_database_errors:
+        # COPY is the driver's own call; Django's cursor has no wrapper for it.
+        wrapper.cursor.copy_expert(sql, buffer)
+        if connection.force_debug_cursor or connection.queries_logged:
+            connection.queries_log.append({"sql": sql, "time": "0.000"})
 
 
 def node_types(pks: Iterable[int]) -> dict[int, str]:

@@ -316,11 +316,7 @@ def nodes_store_bulk(
         if tree:
             row[-1] = json.dumps(tree)
     with transaction.atomic():
-        returned = bulk.insert_rows(
-            bulk.NODE_TABLE, bulk.NODE_COLUMNS, rows, returning=("id", "uuid")
-        )
-        pk_of_uuid = {_uuid_text(value): pk for pk, value in returned}
-        pks = [pk_of_uuid[_uuid_text(row[0])] for row in rows]
+        pks = bulk.insert_nodes(rows)
         _insert_links(
             [
                 Link(
@@ -333,10 +329,6 @@ def nodes_store_bulk(
             ]
         )
     return pks
-
-
-def _uuid_text(value: Any) -> str:
-    return str(value).replace("-", "")
 
 
 def _end_key(end: LinkEnd, stand_in: Mapping[int, int]) -> int:

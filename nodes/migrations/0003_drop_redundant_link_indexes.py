@@ -10,7 +10,18 @@ class Migration(migrations.Migration):
         ('nodes', '0002_link_rules_and_indexes'),
     ]
 
+    # On PostgreSQL, dropping a column's index also drops every single-column
+    # btree index on it, partial unique ones included: the link rules on
+    # ``output`` are set aside around the change and put back after it.
     operations = [
+        migrations.RemoveConstraint(
+            model_name='dblink',
+            name='db_dblink_one_creator',
+        ),
+        migrations.RemoveConstraint(
+            model_name='dblink',
+            name='db_dblink_one_caller',
+        ),
         migrations.AlterField(
             model_name='dblink',
             name='input',
@@ -20,5 +31,13 @@ class Migration(migrations.Migration):
             model_name='dblink',
             name='output',
             field=models.ForeignKey(db_index=False, on_delete=django.db.models.deletion.CASCADE, related_name='input_links', to='nodes.dbnode'),
+        ),
+        migrations.AddConstraint(
+            model_name='dblink',
+            constraint=models.UniqueConstraint(condition=models.Q(('type', 'create')), fields=('output',), name='db_dblink_one_creator'),
+        ),
+        migrations.AddConstraint(
+            model_name='dblink',
+            constraint=models.UniqueConstraint(condition=models.Q(('type__in', ['call_calc', 'call_work'])), fields=('output',), name='db_dblink_one_caller'),
         ),
     ]
