@@ -645,7 +645,7 @@ class QueryBuilder:
         """
         with self._executed() as (projections, result):
             if flat and len(projections) == 1 and projections[0].columns is None:
-                return list(result.scalars())
+                return result.scalars().all()
             rows = self._shape(projections, result.all())
         return [value for row in rows for value in row] if flat else rows
 
