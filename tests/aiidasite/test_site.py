@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import pytest
 from django.core.exceptions import ImproperlyConfigured
+from django.core.management import call_command
 
 from aiidasite import settings as site_settings
 
@@ -64,3 +65,11 @@ def test_env_int_refuses_nonsense(monkeypatch):
     monkeypatch.setenv("SOME_NUMBER", "ten")
     with pytest.raises(ImproperlyConfigured, match="SOME_NUMBER"):
         site_settings.env_int("SOME_NUMBER", 1)
+
+
+def test_openapi_schema_validates_without_warnings(tmp_path):
+    target = tmp_path / "schema.yml"
+
+    call_command("spectacular", "--validate", "--fail-on-warn", "--file", str(target))
+
+    assert "/api/v1/nodes/" in target.read_text()
