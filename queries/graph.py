@@ -16,12 +16,8 @@ from typing import Any
 import sqlalchemy as sa
 
 from aiidasite.exceptions import InputValidationError, NotExistent
-from queries.builder import (
-    NODE_TYPE_BY_CLASS,
-    QueryBuilder,
-    starts_with,
-    type_prefix,
-)
+from queries.builder import QueryBuilder
+from queries.compiler import NODE_TYPE_BY_CLASS, starts_with, type_prefix
 from queries.session import get_engine, get_scoped_session
 from queries.tables import get_tables
 

@@ -7,7 +7,8 @@ import datetime
 import pytest
 
 from aiidasite.exceptions import InputValidationError
-from queries.builder import QueryBuilder, type_prefix
+from queries.builder import QueryBuilder
+from queries.compiler import type_prefix
 from tests.queries.conftest import BANDS, CALCJOB, DICT, FLOAT, INT, STR, STRUCTURE
 
 pytestmark = pytest.mark.django_db

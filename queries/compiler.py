@@ -1,0 +1,582 @@
+"""SQL for a :class:`~queries.builder.QueryBuilder`: one SELECT per dialect.
+
+Holds what the query language is made of (entities, relations, fields,
+operators) and turns a built query into SQLAlchemy Core: joins for the
+relations, a recursive CTE for ancestors and descendants, filters (JSON
+paths through :mod:`queries.jsonpath`), projections and order.
+"""
+
+from __future__ import annotations
+
+import datetime
+import uuid
+from dataclasses import dataclass
+from typing import TYPE_CHECKING, Any
+
+import sqlalchemy as sa
+from django.utils import timezone
+from sqlalchemy.sql.elements import ColumnElement
+
+from aiidasite.exceptions import InputValidationError
+from queries.jsonpath import JSON_TYPES, JsonPath, is_scalar
+from queries.tables import AwareDateTime, JSONDocument, UUIDText, get_tables
+
+if TYPE_CHECKING:
+    from queries.builder import QueryBuilder
+
+NODE_TYPES = (
+    "data.core.int.Int.",
+    "data.core.float.Float.",
+    "data.core.str.Str.",
+    "data.core.bool.Bool.",
+    "data.core.dict.Dict.",
+    "data.core.list.List.",
+    "data.core.structure.StructureData.",
+    "data.core.array.ArrayData.",
+    "data.core.array.bands.BandsData.",
+    "data.core.array.kpoints.KpointsData.",
+    "data.core.folder.FolderData.",
+    "data.core.singlefile.SinglefileData.",
+    "data.Data.",
+    "process.ProcessNode.",
+    "process.calculation.CalculationNode.",
+    "process.calculation.calcjob.CalcJobNode.",
+    "process.calculation.calcfunction.CalcFunctionNode.",
+    "process.workflow.WorkflowNode.",
+    "process.workflow.workchain.WorkChainNode.",
+    "process.workflow.workfunction.WorkFunctionNode.",
+)
+NODE_TYPE_BY_CLASS = {t.rstrip(".").rsplit(".", 1)[-1]: t for t in NODE_TYPES}
+
+KINDS = ("node", "group", "user", "link")
+# relation -> kinds of the entity it may name, per kind of the appended entity
+RELATIONS: dict[str, dict[str, tuple[str, ...]]] = {
+    "node": {
+        "with_incoming": ("node", "link"),
+        "with_outgoing": ("node", "link"),
+        "with_ancestors": ("node",),
+        "with_descendants": ("node",),
+        "with_group": ("group",),
+        "with_user": ("user",),
+    },
+    "group": {"with_node": ("node",), "with_user": ("user",)},
+    "user": {"with_node": ("node",), "with_group": ("group",)},
+    "link": {"with_incoming": ("node",), "with_outgoing": ("node",)},
+}
+RELATION_NAMES = (
+    "with_incoming",
+    "with_outgoing",
+    "with_ancestors",
+    "with_descendants",
+    "with_group",
+    "with_node",
+    "with_user",
+)
+# Fields a query may read; users expose no password or permission flags.
+FIELDS = {
+    "user": ("id", "username", "email", "first_name", "last_name", "date_joined"),
+    "link": ("id", "input_id", "output_id", "label", "type"),
+}
+PROVENANCE_LINK_TYPES = ("create", "input_calc")
+COMPARISONS = {
+    "==": lambda a, b: a == b,
+    ">": lambda a, b: a > b,
+    ">=": lambda a, b: a >= b,
+    "<": lambda a, b: a < b,
+    "<=": lambda a, b: a <= b,
+}
+JSON_ONLY_OPERATORS = (
+    "has_key",
+    "contains",
+    "of_type",
+    "of_length",
+    "longer",
+    "shorter",
+)
+OPERATORS = (*COMPARISONS, "!=", "in", "like", "ilike", *JSON_ONLY_OPERATORS)
+
+
+@dataclass
+class Vertex:
+    tag: str
+    entity: str
+    kind: str
+    node_type: str | None
+    subclassing: bool
+    relation: str | None = None
+    target: str | None = None
+    edge_tag: str | None = None
+
+    def as_dict(self) -> dict[str, Any]:
+        item: dict[str, Any] = {"entity": self.entity, "tag": self.tag}
+        if self.kind == "node" and self.node_type:
+            item["subclassing"] = self.subclassing
+        if self.relation:
+            item[self.relation] = self.target
+        if self.edge_tag:
+            item["edge_tag"] = self.edge_tag
+        return item
+
+
+def type_prefix(node_type: str, subclassing: bool = True) -> tuple[str, bool]:
+    """The ``node_type`` prefix matching a type and, if asked, its subtypes.
+
+    Returns ``(string, is_prefix)``: ``("data.core.int.", True)`` for
+    ``"data.core.int.Int."``; ``("data.core.int.Int.", False)`` without
+    subclassing; a lowercase last segment (``"data.core."``) is a prefix.
+    """
+    segments = node_type.rstrip(".").split(".")
+    if not segments[-1][:1].isupper():
+        return node_type, True
+    if not subclassing:
+        return node_type, False
+    return ".".join(segments[:-1]) + "." if len(segments) > 1 else "", True
+
+
+def like(column: Any, pattern: str, dialect: str) -> ColumnElement[bool]:
+    """Case-sensitive ``LIKE`` on both databases (SQLite's ``LIKE`` ignores case)."""
+    if dialect != "sqlite":
+        return column.like(pattern, escape="\\")
+    glob, escaped = [], False
+    for char in pattern:
+        if escaped:
+            glob.append(f"[{char}]" if char in "*?[" else char)
+            escaped = False
+        elif char == "\\":
+            escaped = True
+        elif char == "%":
+            glob.append("*")
+        elif char == "_":
+            glob.append("?")
+        else:
+            glob.append(f"[{char}]" if char in "*?[" else char)
+    return column.op("GLOB", return_type=sa.Boolean)("".join(glob))
+
+
+def starts_with(column: Any, prefix: str, dialect: str) -> ColumnElement[bool]:
+    escaped = prefix.replace("\\", "\\\\").replace("%", "\\%").replace("_", "\\_")
+    return like(column, escaped + "%", dialect)
+
+
+def _is_string_column(column: Any) -> bool:
+    return isinstance(column.type, sa.String) and not isinstance(
+        column.type, UUIDText | JSONDocument
+    )
+
+
+def _byte_order(expression: Any, dialect: str) -> Any:
+    # PostgreSQL sorts text by the database's locale; "C" matches SQLite.
+    return expression.collate("C") if dialect == "postgresql" else expression
+
+
+def _negate(clause: ColumnElement[bool]) -> ColumnElement[bool]:
+    return sa.not_(sa.func.coalesce(clause, sa.false()))
+
+
+def _coerce(column: Any, value: Any, field: str) -> Any:
+    """``value`` as the column's Python type, or a clear error."""
+    kind = column.type
+    if value is None:
+        return None
+    if isinstance(kind, AwareDateTime):
+        if isinstance(value, str):
+            try:
+                value = datetime.datetime.fromisoformat(value)
+            except ValueError:
+                raise InputValidationError(
+                    f"{field}: {value!r} is not an ISO 8601 date and time."
+                ) from None
+        if isinstance(value, datetime.date) and not isinstance(
+            value, datetime.datetime
+        ):
+            value = datetime.datetime.combine(value, datetime.time())
+        if not isinstance(value, datetime.datetime):
+            raise InputValidationError(f"{field}: {value!r} is not a date and time.")
+        if timezone.is_naive(value):
+            value = timezone.make_aware(value)
+        return value
+    if isinstance(kind, UUIDText):
+        try:
+            return str(uuid.UUID(str(value)))
+        except ValueError:
+            raise InputValidationError(f"{field}: {value!r} is not a UUID.") from None
+    if isinstance(kind, sa.Integer):
+        if isinstance(value, bool) or not isinstance(value, int):
+            raise InputValidationError(f"{field}: {value!r} is not an integer.")
+        return value
+    if isinstance(kind, sa.Boolean):
+        if not isinstance(value, bool):
+            raise InputValidationError(f"{field}: {value!r} is not a boolean.")
+        return value
+    if isinstance(kind, sa.String):
+        if not isinstance(value, str):
+            raise InputValidationError(f"{field}: {value!r} is not a string.")
+        return value
+    raise InputValidationError(f"{field} cannot be compared with {value!r}.")
+
+
+@dataclass
+class Projection:
+    """One projected item: its tag, its key and where its values sit in a row."""
+
+    tag: str
+    key: str
+    start: int
+    columns: tuple[str, ...] | None = None  # set for "*": the dict's keys
+
+    def value(self, row: Any) -> Any:
+        if self.columns is None:
+            return row[self.start]
+        return dict(
+            zip(
+                self.columns,
+                row[self.start : self.start + len(self.columns)],
+                strict=True,
+            )
+        )
+
+
+class Compiler:
+    """Turns a :class:`~queries.builder.QueryBuilder` into one dialect's SELECT."""
+
+    def __init__(self, builder: QueryBuilder, dialect: str) -> None:
+        self.builder = builder
+        self.dialect = dialect
+        self.tables = get_tables()
+        self.aliases: dict[str, Any] = {}
+        self.kinds = builder._tags
+
+    def _table(self, kind: str) -> sa.Table:
+        return {
+            "node": self.tables.node,
+            "group": self.tables.group,
+            "user": self.tables.user,
+            "link": self.tables.link,
+        }[kind]
+
+    def statement(self) -> tuple[sa.Select, list[Projection]]:
+        path = self.builder._path
+        first = path[0]
+        self.aliases[first.tag] = self._table(first.kind).alias()
+        source = self.aliases[first.tag]
+        where: list[Any] = []
+        for vertex in path[1:]:
+            source = self._join(source, vertex)
+        for vertex in path:
+            where.extend(self._vertex_conditions(vertex, self.aliases[vertex.tag]))
+        for tag, spec in self.builder._filters.items():
+            if self.kinds[tag] == "link" and tag not in {v.tag for v in path}:
+                where.append(self.filters(self.aliases[tag], "link", spec))
+        columns, projections = self._projections()
+        statement = sa.select(*columns).select_from(source).where(*where)
+        if self.builder._distinct:
+            statement = statement.distinct()
+        for spec in self.builder._order:
+            for tag, items in spec.items():
+                for item in items:
+                    ((field, how),) = item.items()
+                    statement = statement.order_by(
+                        *self._order_expressions(tag, field, how["order"])
+                    )
+        if self.builder._limit is not None:
+            statement = statement.limit(self.builder._limit)
+        if self.builder._offset:
+            statement = statement.offset(self.builder._offset)
+        return statement, projections
+
+    def _vertex_conditions(self, vertex: Vertex, table: Any) -> list[Any]:
+        conditions = []
+        if vertex.kind == "node" and vertex.node_type:
+            prefix, is_prefix = type_prefix(vertex.node_type, vertex.subclassing)
+            column = table.c.node_type
+            conditions.append(
+                starts_with(column, prefix, self.dialect)
+                if is_prefix
+                else column == prefix
+            )
+        spec = self.builder._filters.get(vertex.tag)
+        if spec:
+            conditions.append(self.filters(table, vertex.kind, spec))
+        return conditions
+
+    # -- joins
+
+    def _join(self, source: Any, vertex: Vertex) -> Any:
+        table = self._table(vertex.kind).alias()
+        self.aliases[vertex.tag] = table
+        other = self.aliases[vertex.target]
+        other_kind = self.kinds[vertex.target]
+        relation = vertex.relation
+        if (
+            vertex.kind == "node"
+            and other_kind == "node"
+            and relation
+            in {
+                "with_incoming",
+                "with_outgoing",
+            }
+        ):
+            edge = self.tables.link.alias()
+            self.aliases[vertex.edge_tag] = edge
+            incoming = relation == "with_incoming"
+            near, far = (
+                (edge.c.input_id, edge.c.output_id)
+                if incoming
+                else (edge.c.output_id, edge.c.input_id)
+            )
+            source = source.join(edge, near == other.c.id)
+            return source.join(table, table.c.id == far)
+        if relation in {"with_ancestors", "with_descendants"}:
+            closure = self._closure(vertex.target, down=relation == "with_ancestors")
+            source = source.join(closure, closure.c.start_id == other.c.id)
+            return source.join(table, table.c.id == closure.c.node_id)
+        if vertex.kind == "node" and other_kind == "link":
+            end = other.c.output_id if relation == "with_incoming" else other.c.input_id
+            return source.join(table, table.c.id == end)
+        if vertex.kind == "link":
+            end = table.c.input_id if relation == "with_incoming" else table.c.output_id
+            return source.join(table, end == other.c.id)
+        if {vertex.kind, other_kind} == {"node", "group"}:
+            members = self.tables.group_nodes.alias()
+            near, far = (
+                (members.c.dbgroup_id, members.c.dbnode_id)
+                if vertex.kind == "node"
+                else (members.c.dbnode_id, members.c.dbgroup_id)
+            )
+            source = source.join(members, near == other.c.id)
+            return source.join(table, table.c.id == far)
+        if vertex.kind == "user":
+            return source.join(table, other.c.user_id == table.c.id)
+        return source.join(table, table.c.user_id == other.c.id)
+
+    def _closure(self, target: str, *, down: bool) -> Any:
+        """(start_id, node_id) for every node reachable from the ``target`` matches.
+
+        ``down``: follow provenance forwards (descendants), else backwards.
+        """
+        vertex = next(v for v in self.builder._path if v.tag == target)
+        link, start = self.tables.link, self.tables.node.alias()
+        near, far = (
+            (link.c.input_id, link.c.output_id)
+            if down
+            else (link.c.output_id, link.c.input_id)
+        )
+        provenance = link.c.type.in_(PROVENANCE_LINK_TYPES)
+        seed = (
+            sa.select(start.c.id.label("start_id"), far.label("node_id"))
+            .select_from(start.join(link, near == start.c.id))
+            .where(provenance, *self._vertex_conditions(vertex, start))
+        )
+        closure = seed.cte(recursive=True)
+        step_link = link.alias()
+        step_near, step_far = (
+            (step_link.c.input_id, step_link.c.output_id)
+            if down
+            else (step_link.c.output_id, step_link.c.input_id)
+        )
+        step = (
+            sa.select(closure.c.start_id, step_far)
+            .select_from(closure.join(step_link, step_near == closure.c.node_id))
+            .where(step_link.c.type.in_(PROVENANCE_LINK_TYPES))
+        )
+        return closure.union(step)
+
+    # -- fields
+
+    def _fields(self, kind: str, table: Any) -> tuple[str, ...]:
+        return FIELDS.get(kind, tuple(table.c.keys()))
+
+    def _field(self, table: Any, kind: str, field: Any) -> tuple[Any, list[str]]:
+        """The column of ``field`` and, for a JSON path, the keys inside it."""
+        if not isinstance(field, str) or not field:
+            raise InputValidationError(f"A field is a non-empty string, got {field!r}.")
+        head, *keys = field.split(".")
+        head = "id" if head == "pk" else head
+        if head not in self._fields(kind, table):
+            raise InputValidationError(
+                f"Unknown field {field!r} for a {kind}; fields: "
+                f"{', '.join(self._fields(kind, table))}."
+            )
+        column = table.c[head]
+        if keys and not isinstance(column.type, JSONDocument):
+            raise InputValidationError(
+                f"{field!r}: only JSON fields have dotted paths."
+            )
+        return column, keys
+
+    def _json(self, column: Any, keys: list[str]) -> JsonPath:
+        return JsonPath(column, keys, self.dialect)
+
+    # -- filters
+
+    def filters(self, table: Any, kind: str, spec: Any) -> ColumnElement[bool]:
+        if not isinstance(spec, dict):
+            raise InputValidationError(f"Filters are an object, got {spec!r}.")
+        clauses = []
+        for key, condition in spec.items():
+            if key in {"and", "or"}:
+                parts = [
+                    self.filters(table, kind, item) for item in _list_of(condition, key)
+                ]
+                clauses.append(sa.and_(*parts) if key == "and" else sa.or_(*parts))
+            elif key == "~":
+                clauses.append(_negate(self.filters(table, kind, condition)))
+            else:
+                clauses.append(self.condition(table, kind, key, condition))
+        return sa.and_(*clauses) if clauses else sa.true()
+
+    def condition(
+        self, table: Any, kind: str, field: str, condition: Any
+    ) -> ColumnElement[bool]:
+        column, keys = self._field(table, kind, field)
+        if not isinstance(condition, dict):
+            condition = {"==": condition}
+        if not condition:
+            raise InputValidationError(f"{field!r}: an empty condition.")
+        clauses = []
+        for operator, value in condition.items():
+            if operator in {"and", "or"}:
+                parts = [
+                    self.condition(table, kind, field, item)
+                    for item in _list_of(value, operator)
+                ]
+                clauses.append(sa.and_(*parts) if operator == "and" else sa.or_(*parts))
+                continue
+            negated = operator == "!=" or (
+                operator[:1] in {"!", "~"} and operator[1:] in OPERATORS
+            )
+            positive = (
+                "=="
+                if operator == "!="
+                else operator.lstrip("!~")
+                if (negated)
+                else operator
+            )
+            if positive not in OPERATORS or positive == "!=":
+                raise InputValidationError(
+                    f"Unknown operator {operator!r} on {field!r}; operators: "
+                    f"{', '.join(OPERATORS)} (prefix '!' or '~' negates)."
+                )
+            if isinstance(column.type, JSONDocument):
+                clause = self._json_condition(
+                    self._json(column, keys), field, positive, value
+                )
+            else:
+                clause = self._column_condition(column, field, positive, value)
+            clauses.append(_negate(clause) if negated else clause)
+        return sa.and_(*clauses)
+
+    def _column_condition(
+        self, column: Any, field: str, operator: str, value: Any
+    ) -> ColumnElement[bool]:
+        if operator in JSON_ONLY_OPERATORS:
+            raise InputValidationError(f"{operator!r} applies to JSON fields only.")
+        if operator == "in":
+            values = [_coerce(column, item, field) for item in _list_of(value, "in")]
+            return column.in_(values) if values else sa.false()
+        if operator in {"like", "ilike"}:
+            if not _is_string_column(column) or not isinstance(value, str):
+                raise InputValidationError(
+                    f"{operator!r} compares text fields with a string pattern."
+                )
+            if operator == "like":
+                return like(column, value, self.dialect)
+            return column.ilike(value, escape="\\")
+        value = _coerce(column, value, field)
+        if value is None:
+            if operator != "==":
+                raise InputValidationError(f"{field!r}: {operator!r} with null.")
+            return column.is_(None)
+        if _is_string_column(column) and operator != "==":
+            column = _byte_order(column, self.dialect)
+        return COMPARISONS[operator](column, value)
+
+    def _json_condition(
+        self, path: JsonPath, field: str, operator: str, value: Any
+    ) -> ColumnElement[bool]:
+        if operator == "==":
+            return path.equals(value)
+        if operator == "in":
+            items = _list_of(value, "in")
+            if not all(is_scalar(item) for item in items):
+                raise InputValidationError(f"{field!r}: 'in' takes a list of scalars.")
+            return (
+                sa.or_(*(path.equals(item) for item in items))
+                if items
+                else (sa.false())
+            )
+        if operator in COMPARISONS:
+            if isinstance(value, bool) or not isinstance(value, int | float | str):
+                raise InputValidationError(
+                    f"{field!r}: {operator!r} compares with a number or a string."
+                )
+            if isinstance(value, str):
+                return COMPARISONS[operator](
+                    _byte_order(path.string(), self.dialect), value
+                )
+            return COMPARISONS[operator](path.number(), value)
+        if operator in {"like", "ilike"}:
+            if not isinstance(value, str):
+                raise InputValidationError(f"{field!r}: {operator!r} takes a string.")
+            if operator == "like":
+                return like(path.string(), value, self.dialect)
+            return path.string().ilike(value, escape="\\")
+        if operator == "has_key":
+            return path.has_key(value)
+        if operator == "contains":
+            return path.contains(value)
+        if operator == "of_type":
+            if value not in JSON_TYPES:
+                raise InputValidationError(
+                    f"{field!r}: 'of_type' is one of {', '.join(JSON_TYPES)}."
+                )
+            return path.type() == value
+        if isinstance(value, bool) or not isinstance(value, int):
+            raise InputValidationError(f"{field!r}: {operator!r} takes an integer.")
+        compare = {"of_length": "==", "longer": ">", "shorter": "<"}[operator]
+        return COMPARISONS[compare](path.length(), value)
+
+    # -- projections and order
+
+    def _projections(self) -> tuple[list[Any], list[Projection]]:
+        wanted = {
+            tag: items for tag, items in self.builder._projections.items() if items
+        }
+        if not wanted:
+            wanted = {self.builder._path[-1].tag: ["*"]}
+        columns: list[Any] = []
+        projections: list[Projection] = []
+        for tag, items in wanted.items():
+            table, kind = self.aliases[tag], self.kinds[tag]
+            for item in items:
+                start = len(columns)
+                if item == "*":
+                    names = self._fields(kind, table)
+                    columns.extend(table.c[name] for name in names)
+                    projections.append(Projection(tag, item, start, tuple(names)))
+                    continue
+                column, keys = self._field(table, kind, item)
+                columns.append(self._json(column, keys).value() if keys else column)
+                projections.append(Projection(tag, item, start))
+        labelled = [column.label(f"c{i}") for i, column in enumerate(columns)]
+        return labelled, projections
+
+    def _order_expressions(self, tag: str, field: str, order: str) -> list[Any]:
+        column, keys = self._field(self.aliases[tag], self.kinds[tag], field)
+        if keys or isinstance(column.type, JSONDocument):
+            path = self._json(column, keys)
+            expressions = [path.number(), _byte_order(path.string(), self.dialect)]
+        elif _is_string_column(column):
+            expressions = [_byte_order(column, self.dialect)]
+        else:
+            expressions = [column]
+        return [
+            (expression.desc() if order == "desc" else expression.asc()).nulls_last()
+            for expression in expressions
+        ]
+
+
+def _list_of(value: Any, operator: str) -> list[Any]:
+    if not isinstance(value, list | tuple):
+        raise InputValidationError(f"{operator!r} takes a list, got {value!r}.")
+    return list(value)
