@@ -8,6 +8,8 @@ from django.conf import settings
 from django.db import models
 from django.utils import timezone
 
+from nodes import types
+
 
 class LinkType(models.TextChoices):
     """AiiDA's link types, stored lowercase as AiiDA stores them."""
@@ -60,6 +62,26 @@ class DbNode(models.Model):
     def __str__(self) -> str:
         kind = self.node_type.rstrip(".").rsplit(".", 1)[-1] or "Node"
         return f"{kind}<{self.pk}>" + (f" {self.label}" if self.label else "")
+
+    @property
+    def is_data(self) -> bool:
+        return types.is_data(self.node_type)
+
+    @property
+    def is_process(self) -> bool:
+        return types.is_process(self.node_type)
+
+    @property
+    def is_calculation(self) -> bool:
+        return types.is_calculation(self.node_type)
+
+    @property
+    def is_workflow(self) -> bool:
+        return types.is_workflow(self.node_type)
+
+    def is_a(self, node_type: str) -> bool:
+        """Whether this node is of ``node_type`` or one of its subtypes."""
+        return types.is_subtype(self.node_type, node_type)
 
 
 class DbLink(models.Model):

@@ -44,3 +44,14 @@ def test_plugin_types_are_accepted():
 def test_malformed_types_are_refused(bad):
     with pytest.raises(InputValidationError, match="invalid node_type"):
         types.validate_node_type(bad)
+
+
+def test_a_node_row_answers_the_same_questions():
+    from nodes.models import DbNode
+
+    bands = DbNode(node_type=types.BANDS)
+    assert bands.is_data and not bands.is_process
+    assert bands.is_a(types.ARRAY) and not bands.is_a(types.DICT)
+    calc = DbNode(node_type=types.CALCFUNCTION)
+    assert calc.is_process and calc.is_calculation and not calc.is_workflow
+    assert DbNode(node_type=types.WORKFUNCTION).is_workflow
