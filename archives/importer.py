@@ -24,6 +24,7 @@ from archives import format as fmt
 from archives.reader import ArchiveReader
 from nodes.models import DbGroup, DbLink, DbNode
 from repository import get_backend, iter_keys
+from repository.services import storing_objects
 
 # Rows compared to decide whether an existing UUID holds the same node.
 IMMUTABLE_FIELDS = ("node_type", "process_type", "attributes", "repository_metadata")
@@ -106,7 +107,7 @@ class ArchiveImporter:
                 "archives can only be imported into one that does"
             )
         try:
-            with transaction.atomic():
+            with storing_objects(), transaction.atomic():
                 self.import_users()
                 self.import_nodes()
                 self.import_files()

@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import threading
 from collections.abc import Callable, Iterable
+from contextlib import AbstractContextManager
 from typing import Any
 
 from repository.exceptions import ReferenceProviderError
@@ -62,6 +63,16 @@ def referenced_keys() -> set[str] | None:
     return keys
 
 
+def storing_objects() -> AbstractContextManager[None]:
+    """Hold from writing objects until the rows that reference them commit.
+
+    Maintenance does not look for unreferenced objects meanwhile.
+
+    :raises LockedError: if maintenance holds the store past the lock timeout.
+    """
+    return get_backend().reference_guard(exclusive=False)
+
+
 def repository_info(*, detailed: bool = False) -> dict[str, Any]:
     """What the configured backend holds."""
     return get_backend().get_info(detailed=detailed)
@@ -77,10 +88,9 @@ def repository_maintain(
 
     Unreferenced objects are only looked for once a reference provider is
     registered; with none, nothing is deleted. An object is unreferenced when
-    no provider returns its key. The stored keys are listed *before* the
-    providers are asked, so an object whose owner is committed in between is
-    kept; an object stored by a transaction that has not committed yet is
-    not, so do not run this while trees are being stored.
+    no provider returns its key. Writers hold :func:`storing_objects` until
+    their rows are committed, and this waits for them, so an object whose
+    owner is about to commit is never taken for an orphan.
 
     :param full: also repack and vacuum (see the backend's ``maintain``).
     :param dry_run: report what would be done, change nothing.
@@ -89,13 +99,17 @@ def repository_maintain(
         ``deleted`` (count deleted: 0 on a dry run).
     """
     backend = get_backend()
-    stored = list(backend.list_objects())
-    keep = referenced_keys()
-    unreferenced = [] if keep is None else [key for key in stored if key not in keep]
-    deleted = 0
-    if unreferenced and not dry_run:
-        backend.delete_objects(unreferenced)
-        deleted = len(unreferenced)
+    # Exclusive: no writer is between storing objects and committing rows.
+    with backend.reference_guard(exclusive=True):
+        stored = list(backend.list_objects())
+        keep = referenced_keys()
+        unreferenced = (
+            [] if keep is None else [key for key in stored if key not in keep]
+        )
+        deleted = 0
+        if unreferenced and not dry_run:
+            backend.delete_objects(unreferenced)
+            deleted = len(unreferenced)
     report = backend.maintain(full=full, dry_run=dry_run, callback=callback)
     report["reference_check"] = keep is not None
     report["unreferenced"] = len(unreferenced)

@@ -122,6 +122,18 @@ class AbstractRepositoryBackend(abc.ABC):
     def __str__(self) -> str:
         return f"{type(self).__name__}<{self.uuid}>"
 
+    @contextlib.contextmanager
+    def reference_guard(self, *, exclusive: bool) -> Iterator[None]:
+        """Keep orphan cleanup away from objects whose owners are not committed.
+
+        Writers hold it shared from storing objects until the rows that
+        reference them are committed; the search for unreferenced objects holds
+        it exclusively. A store that other processes share must override this
+        with an inter-process lock; this default suits a store private to one
+        process and one thread of maintenance.
+        """
+        yield
+
     @staticmethod
     def is_readable_byte_stream(handle: Any) -> bool:
         """Whether ``handle`` is an object one can ``read()`` bytes from."""

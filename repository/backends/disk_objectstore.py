@@ -21,6 +21,7 @@ from __future__ import annotations
 
 import contextlib
 import dataclasses
+import fcntl
 import os
 import re
 import shutil
@@ -41,6 +42,8 @@ from repository.backends.base import AbstractRepositoryBackend
 from repository.exceptions import ObjectNotFoundError
 
 LOCK_FILENAME = "aiidasite.lock"
+REFERENCES_LOCK_FILENAME = "aiidasite-references.lock"
+LOCK_POLL_SECONDS = 0.05
 # Keys are checked before they reach the library: it builds a file path from
 # the key, so a key such as "../../etc/passwd" must never get there.
 SHA256_KEY = re.compile(r"[0-9a-f]{64}")
@@ -203,6 +206,35 @@ class DiskObjectStoreRepositoryBackend(AbstractRepositoryBackend):
         finally:
             self._end_snapshot(container)
             self._lock.release()
+
+    @contextlib.contextmanager
+    def reference_guard(self, *, exclusive: bool) -> Iterator[None]:
+        """A shared/exclusive lock between object writers and orphan cleanup.
+
+        ``flock`` locks belong to the open file, so threads of one process
+        coordinate as separate processes do, and a killed holder releases its
+        lock with its process.
+
+        :raises LockedError: if the lock is not had within ``lock_timeout``.
+        """
+        mode = fcntl.LOCK_EX if exclusive else fcntl.LOCK_SH
+        deadline = time.monotonic() + self._lock_timeout
+        with open(self._folder / REFERENCES_LOCK_FILENAME, "a+b") as handle:
+            while True:
+                try:
+                    fcntl.flock(handle, mode | fcntl.LOCK_NB)
+                    break
+                except BlockingIOError:
+                    if time.monotonic() > deadline:
+                        raise LockedError(
+                            f"the repository at {self._folder} is being "
+                            f"maintained or written (waited {self._lock_timeout:g} s)"
+                        ) from None
+                    time.sleep(LOCK_POLL_SECONDS)
+            try:
+                yield
+            finally:
+                fcntl.flock(handle, fcntl.LOCK_UN)
 
     def _release_stale_pack_locks(self) -> None:
         with os.scandir(self._folder / "packs") as entries:

@@ -3,10 +3,11 @@
 from __future__ import annotations
 
 import io
+import threading
 
 import pytest
 
-from repository import get_backend
+from repository import get_backend, services
 from repository.services import (
     referenced_keys,
     register_reference_provider,
@@ -106,3 +107,37 @@ def test_verify_reports_a_corrupt_object(configured_repository):
     result = repository_verify()
     assert result["corrupt"] == [key]
     assert result["ok"] is False
+
+
+def test_maintain_waits_for_a_writer_and_keeps_what_it_commits(provider):
+    backend = get_backend()
+    reports: list[dict] = []
+    with services.storing_objects():
+        key = backend.put_object_from_filelike(io.BytesIO(b"not committed yet"))
+        worker = threading.Thread(
+            target=lambda: reports.append(services.repository_maintain())
+        )
+        worker.start()
+        worker.join(0.5)
+        assert worker.is_alive(), "maintenance must wait for the writer"
+        provider.add(key)  # the writer's rows commit
+    worker.join(30)
+
+    assert not worker.is_alive()
+    assert reports[0]["deleted"] == 0
+    assert backend.has_object(key)
+
+
+def test_writers_wait_while_orphans_are_deleted(configured_repository):
+    entered = threading.Event()
+
+    def write() -> None:
+        with services.storing_objects():
+            entered.set()
+
+    with get_backend().reference_guard(exclusive=True):
+        worker = threading.Thread(target=write)
+        worker.start()
+        assert not entered.wait(0.3)
+    assert entered.wait(30)
+    worker.join()
