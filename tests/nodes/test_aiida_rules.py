@@ -1,0 +1,156 @@
+"""Deletion follows exactly what aiida-core's own traversal rules take.
+
+The same graph is built here and in aiida-core (in its own virtual
+environment, named by ``AIIDASITE_AIIDA_PYTHON``; ``.ci/run`` installs one),
+and for every start node and rule switch both must name the same nodes.
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import subprocess
+from pathlib import Path
+
+import pytest
+
+from nodes import services, types
+from nodes.services import IncomingLink
+
+AIIDA_PYTHON = os.environ.get("AIIDASITE_AIIDA_PYTHON", "")
+
+pytestmark = [
+    pytest.mark.django_db,
+    pytest.mark.skipif(
+        not Path(AIIDA_PYTHON).is_file(),
+        reason="set AIIDASITE_AIIDA_PYTHON to a python with aiida-core installed",
+    ),
+]
+
+# Stored in this order; links go in with their target (returns at the end).
+NODES = [
+    ("d0", "Int"),
+    ("lone", "Int"),
+    ("w", "WorkChainNode"),
+    ("wother", "WorkFunctionNode"),
+    ("c1", "CalcFunctionNode"),
+    ("d1", "Int"),
+    ("wsub", "WorkFunctionNode"),
+    ("c2", "CalcFunctionNode"),
+    ("d2", "Int"),
+    ("c3", "CalcFunctionNode"),
+    ("d3", "Int"),
+]
+LINKS = [
+    ("d0", "w", "x", "input_work"),
+    ("d0", "c1", "x", "input_calc"),
+    ("w", "c1", "call", "call_calc"),
+    ("c1", "d1", "result", "create"),
+    ("w", "wsub", "sub", "call_work"),
+    ("w", "wother", "other", "call_work"),
+    ("lone", "wother", "x", "input_work"),
+    ("d1", "wsub", "x", "input_work"),
+    ("wsub", "c2", "call", "call_calc"),
+    ("d1", "c2", "x", "input_calc"),
+    ("c2", "d2", "result", "create"),
+    ("d2", "c3", "x", "input_calc"),
+    ("c3", "d3", "result", "create"),
+    ("wsub", "d2", "result", "return"),
+    ("w", "d2", "result", "return"),
+]
+RULES = [
+    {},
+    {"create_forward": False},
+    {"call_calc_forward": False},
+    {"call_work_forward": False},
+]
+OURS = {
+    "Int": types.INT,
+    "WorkChainNode": types.WORKCHAIN,
+    "WorkFunctionNode": types.WORKFUNCTION,
+    "CalcFunctionNode": types.CALCFUNCTION,
+}
+
+AIIDA_SCRIPT = """
+import json, sys
+from aiida import load_profile, orm
+from aiida.common.links import LinkType
+from aiida.tools.graph.graph_traversers import get_nodes_delete
+
+load_profile()
+spec = json.loads(sys.argv[1])
+made = {}
+for name, kind in spec["nodes"]:
+    node = orm.Int(0) if kind == "Int" else getattr(orm, kind)()
+    for source, target, label, link in spec["links"]:
+        if target == name and link != "return":
+            node.base.links.add_incoming(made[source], LinkType(link), label)
+    made[name] = node.store()
+for source, target, label, link in spec["links"]:
+    if link == "return":
+        made[target].base.links.add_incoming(made[source], LinkType(link), label)
+names = {node.pk: name for name, node in made.items()}
+answers = {}
+for name, node in made.items():
+    for index, rules in enumerate(spec["rules"]):
+        found = get_nodes_delete([node.pk], **rules)["nodes"]
+        answers[f"{name}/{index}"] = sorted(names[pk] for pk in found)
+print(json.dumps(answers))
+"""
+
+
+def aiida_answers(tmp_path: Path) -> dict[str, list[str]]:
+    env = {**os.environ, "AIIDA_PATH": str(tmp_path / "aiida")}
+    verdi = str(Path(AIIDA_PYTHON).with_name("verdi"))
+    subprocess.run(
+        [verdi, "presto", "--profile-name", "rules"],
+        env=env,
+        check=True,
+        capture_output=True,
+    )
+    spec = json.dumps({"nodes": NODES, "links": LINKS, "rules": RULES})
+    result = subprocess.run(
+        [AIIDA_PYTHON, "-c", AIIDA_SCRIPT, spec],
+        env=env,
+        capture_output=True,
+        text=True,
+    )
+    assert result.returncode == 0, result.stderr[-2000:]
+    return json.loads(result.stdout.strip().splitlines()[-1])
+
+
+def test_deletion_takes_what_aiida_core_takes(user, tmp_path):
+    made = {}
+    for name, kind in NODES:
+        incoming = [
+            IncomingLink(made[source].pk, label, link)
+            for source, target, label, link in LINKS
+            if target == name and link != "return"
+        ]
+        made[name] = services.node_store(
+            user=user, node_type=OURS[kind], attributes={}, links=incoming
+        )
+    services.links_add_bulk(
+        links=[
+            (made[source].pk, made[target].pk, label, link)
+            for source, target, label, link in LINKS
+            if link == "return"
+        ]
+    )
+    names = {node.pk: name for name, node in made.items()}
+
+    expected = aiida_answers(tmp_path)
+
+    ours = {
+        f"{name}/{index}": sorted(
+            names[pk] for pk in services.delete_nodes([node.pk], **rules)
+        )
+        for name, node in made.items()
+        for index, rules in enumerate(RULES)
+    }
+    assert ours == expected
+    # The graph exercises every rule: switching each off changes some answer.
+    for index in range(1, len(RULES)):
+        assert any(
+            expected[f"{name}/{index}"] != expected[f"{name}/0"] for name, _ in NODES
+        )
