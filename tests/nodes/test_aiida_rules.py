@@ -40,6 +40,8 @@ NODES = [
     ("d2", "Int"),
     ("c3", "CalcFunctionNode"),
     ("d3", "Int"),
+    ("c4", "CalcFunctionNode"),
+    ("d4", "Int"),
 ]
 LINKS = [
     ("d0", "w", "x", "input_work"),
@@ -55,8 +57,11 @@ LINKS = [
     ("c2", "d2", "result", "create"),
     ("d2", "c3", "x", "input_calc"),
     ("c3", "d3", "result", "create"),
+    ("c4", "d4", "result", "create"),
     ("wsub", "d2", "result", "return"),
     ("w", "d2", "result", "return"),
+    # A workflow may return a node it neither took nor created.
+    ("wother", "d4", "found", "return"),
 ]
 RULES = [
     {},
