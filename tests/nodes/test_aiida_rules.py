@@ -159,3 +159,90 @@ def test_deletion_takes_what_aiida_core_takes(user, tmp_path):
         assert any(
             expected[f"{name}/{index}"] != expected[f"{name}/0"] for name, _ in NODES
         )
+
+
+KINDS = ["Int", "Dict", "CalcFunctionNode", "WorkChainNode", "WorkFunctionNode"]
+LABELS = ["x", "a__b", "_x", "x_", "1x", "class", "a-b", "é", "", "output_band2"]
+
+RULES_SCRIPT = """
+import json, sys
+from aiida import load_profile, orm
+from aiida.common.links import LinkType, validate_link_label
+from aiida.orm.utils.links import validate_link
+
+load_profile()
+kinds, labels = json.loads(sys.argv[1]), json.loads(sys.argv[2])
+def make(kind):
+    return orm.Int(0) if kind == "Int" else orm.Dict() if kind == "Dict" else (
+        getattr(orm, kind)())
+allowed = []
+for source_kind in kinds:
+    source = make(source_kind).store()
+    for target_kind in kinds:
+        for link in LinkType:
+            try:
+                validate_link(source, make(target_kind), link, "x")
+            except ValueError:
+                continue
+            allowed.append([source_kind, target_kind, link.value])
+good = []
+for label in labels:
+    try:
+        validate_link_label(label)
+    except ValueError:
+        continue
+    good.append(label)
+print(json.dumps({"allowed": allowed, "labels": good}))
+"""
+
+
+def test_link_types_and_labels_are_allowed_as_aiida_core_allows_them(tmp_path):
+    from aiidasite.exceptions import InputValidationError, StoringNotAllowed
+    from nodes.links import Link, check_endpoints, validate_label
+
+    env = {**os.environ, "AIIDA_PATH": str(tmp_path / "aiida")}
+    verdi = str(Path(AIIDA_PYTHON).with_name("verdi"))
+    subprocess.run(
+        [verdi, "presto", "--profile-name", "links"],
+        env=env,
+        check=True,
+        capture_output=True,
+    )
+    result = subprocess.run(
+        [AIIDA_PYTHON, "-c", RULES_SCRIPT, json.dumps(KINDS), json.dumps(LABELS)],
+        env=env,
+        capture_output=True,
+        text=True,
+    )
+    assert result.returncode == 0, result.stderr[-2000:]
+    expected = json.loads(result.stdout.strip().splitlines()[-1])
+
+    type_of = {**OURS, "Dict": types.DICT}
+    allowed = []
+    for source in KINDS:
+        for target in KINDS:
+            for link in (
+                "create",
+                "return",
+                "input_calc",
+                "input_work",
+                "call_calc",
+                "call_work",
+            ):
+                try:
+                    check_endpoints(
+                        Link(1, 2, "x", link), type_of[source], type_of[target]
+                    )
+                except StoringNotAllowed:
+                    continue
+                allowed.append([source, target, link])
+    good = []
+    for label in LABELS:
+        try:
+            validate_label(label)
+        except InputValidationError:
+            continue
+        good.append(label)
+
+    assert sorted(allowed) == sorted(expected["allowed"])
+    assert good == expected["labels"]
