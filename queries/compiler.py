@@ -514,7 +514,7 @@ class Compiler:
                 return COMPARISONS[operator](
                     _byte_order(path.string(), self.dialect), value
                 )
-            return COMPARISONS[operator](path.number(), value)
+            return path.compare_number(COMPARISONS[operator], value)
         if operator in {"like", "ilike"}:
             if not isinstance(value, str):
                 raise InputValidationError(f"{field!r}: {operator!r} takes a string.")

@@ -15,6 +15,8 @@ keys only; array elements are reached with ``contains``.
 from __future__ import annotations
 
 import json
+import operator
+from collections.abc import Callable
 from typing import Any
 
 import sqlalchemy as sa
@@ -139,6 +141,18 @@ class JsonPath:
             )
         )
 
+    def compare_number(
+        self, compare: Callable[[Any, Any], Any], value: int | float
+    ) -> ColumnElement[bool]:
+        """``compare(number at the path, value)``; false for any other type."""
+        if self.dialect != "sqlite" or compare(0, value) or compare(1, value):
+            return compare(self.number(), value)
+        # Cheaper than asking json_type: SQLite sorts text above every number,
+        # so "< ''" drops strings, arrays and objects, and booleans (0 and 1
+        # once extracted) cannot satisfy this comparison anyway.
+        extracted = sa.func.json_extract(self.document, self._sqlite_path())
+        return sa.and_(compare(extracted, value), extracted < sa.literal_column("''"))
+
     def length(self) -> Any:
         """The number of elements of an array; NULL for anything else."""
         if self.dialect == "postgresql":
@@ -166,7 +180,7 @@ class JsonPath:
         if value is None:
             return self.type() == "null"
         if isinstance(value, int | float):
-            return self.number() == value
+            return self.compare_number(operator.eq, value)
         if isinstance(value, str):
             return self.string() == value
         raise InputValidationError(

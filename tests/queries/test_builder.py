@@ -123,6 +123,14 @@ def test_json_comparisons_are_typed(dicts):
     assert labels({"attributes.nested.k": "v"}) == ["a"]
     assert labels({"attributes.nested.deep.z": {"==": 1}}) == ["a"]
     assert labels({"attributes.n": {"!=": 1}}) == ["b", "c", "d"]
+    # booleans and strings never satisfy numeric comparisons
+    assert labels({"attributes.flag": {">": 0}}) == []
+    assert labels({"attributes.flag": {">=": 0.5}}) == []
+    assert labels({"attributes.flag": 1}) == []
+    assert labels({"attributes.s": {">": 5}}) == ["c"]
+    assert labels({"attributes.s": {"<": 100}}) == ["c"]
+    assert labels({"attributes.list": {">": 0}}) == []
+    assert labels({"attributes.nested": {"<": 10}}) == []
 
 
 def test_json_structure_operators(dicts):
