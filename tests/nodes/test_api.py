@@ -368,3 +368,28 @@ def test_create_refuses_a_lone_surrogate_with_400(client_of):
     assert response.status_code == 400
     assert "surrogate" in response.json()["detail"]
     assert not DbNode.objects.exists()
+
+
+@pytest.mark.parametrize(
+    ("url", "rows"),
+    [("/api/v1/nodes/", 31), ("/api/v1/links/", 30), ("/api/v1/groups/", 31)],
+)
+def test_lists_take_a_fixed_number_of_queries(api_client, user, make_node, url, rows):
+    from django.db import connection
+    from django.test.utils import CaptureQueriesContext
+
+    structure = make_node(types.STRUCTURE)
+    group = services.group_create(user=user, label="all")
+    for index in range(30):
+        calc = make_node(types.CALCJOB, inputs=[(structure, f"s{index}", "input_calc")])
+        services.group_add_nodes(group=group, pks=[calc.pk])
+        services.group_create(user=user, label=f"g{index}")
+    with CaptureQueriesContext(connection) as captured:
+        response = api_client.get(url)
+    assert response.status_code == 200
+    assert len(response.json()["results"]) == rows
+    # The site's own checks (schema version) come on top; the list itself is
+    # one page query (plus the count of the small groups table).
+    tables = ('"db_dbnode"', '"db_dblink"', '"db_dbgroup"')
+    ours = [q for q in captured.captured_queries if any(t in q["sql"] for t in tables)]
+    assert len(ours) <= 2
