@@ -132,3 +132,19 @@ def test_errors_are_one_line_on_stderr_with_exit_code_1(tmp_path):
     )
     assert result.returncode == 1
     assert result.stderr.strip().splitlines() == ["CommandError: no node with pk 12345"]
+
+
+def test_delete_is_silent_at_verbosity_0_given_after_the_action(chain):
+    out = StringIO()
+    call_command(
+        "node", "delete", str(chain[2].pk), "--force", "--verbosity", "0", stdout=out
+    )
+    assert out.getvalue() == ""
+    # The folder goes with its creator; the structure, an input, stays.
+    assert list(DbNode.objects.values_list("pk", flat=True)) == [chain[0].pk]
+
+
+def test_verbosity_2_names_each_node(chain):
+    output = run("delete", chain[2].pk, "--dry-run", "-v", "2")
+    assert "FolderData<" in output
+    assert "CalcJobNode<" in output

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import argparse
 import json
 import sys
 from pathlib import Path
@@ -67,6 +68,17 @@ class Command(BaseCommand):
         dump = repo.add_parser("dump", help="copy all files into a local folder")
         dump.add_argument("identifier", help="pk, uuid or uuid prefix")
         dump.add_argument("destination", type=Path, help="a new or empty local folder")
+        for leaf in (show, delete, ls, cat, dump):
+            # Also accepted after the action (`node delete 5 -v 0`); absent,
+            # the value given before it (or the default) stands.
+            leaf.add_argument(
+                "-v",
+                "--verbosity",
+                type=int,
+                choices=[0, 1, 2, 3],
+                default=argparse.SUPPRESS,
+                help="0 silent, 1 normal, 2 verbose, 3 very verbose",
+            )
 
     def handle(self, *args: Any, action: str, **options: Any) -> None:
         self.verbosity = options["verbosity"]
@@ -148,6 +160,8 @@ class Command(BaseCommand):
         ordered = sorted(pks)
         if format == "json":
             self.stdout.write(json.dumps({"action": verb, "nodes": ordered}))
+            return
+        if self.verbosity == 0:
             return
         if self.verbosity >= 2:
             for node in DbNode.objects.filter(pk__in=ordered[:1000]).order_by("pk"):
