@@ -5,7 +5,6 @@ from __future__ import annotations
 import json
 from typing import Any
 
-from drf_spectacular.types import OpenApiTypes
 from drf_spectacular.utils import extend_schema_field
 from rest_framework import serializers
 
@@ -145,14 +144,9 @@ class FileEntrySerializer(serializers.Serializer):
     type = serializers.CharField(help_text="'file' or 'directory'")
 
 
-@extend_schema_field(OpenApiTypes.INT)
-class NodeCountField(serializers.IntegerField):
-    pass
-
-
 class GroupSerializer(serializers.ModelSerializer):
     user = serializers.CharField(source="user.username", read_only=True)
-    node_count = NodeCountField(read_only=True)
+    node_count = serializers.IntegerField(read_only=True)
     extras = JSONObjectField(required=False, default=dict)
 
     class Meta:
