@@ -51,18 +51,17 @@ def _local_day(bucket: str, zone: datetime.tzinfo) -> str:
     return moment.astimezone(zone).date().isoformat()
 
 
-def _day_starts(first: str, last: str, zone: datetime.tzinfo) -> list[str]:
-    """UTC instants, as Django's SQLite text, where each local day from the day
-    of ``first`` to the day after ``last`` begins."""
+def _day_starts(first: str, last: str, zone: datetime.tzinfo) -> list[tuple[str, str]]:
+    """Each local day from the day of ``first`` to the day after ``last``, as
+    ``(YYYY-MM-DD, UTC instant it begins in Django's SQLite text)``."""
     oldest = _from_sqlite(first).astimezone(zone).date()
     newest = _from_sqlite(last).astimezone(zone).date()
-    days = (newest - oldest).days + 2
     starts = []
-    for offset in range(days):
-        local = datetime.datetime.combine(
-            oldest + datetime.timedelta(days=offset), datetime.time(), tzinfo=zone
-        )
-        starts.append(str(local.astimezone(datetime.UTC).replace(tzinfo=None)))
+    for offset in range((newest - oldest).days + 2):
+        day = oldest + datetime.timedelta(days=offset)
+        local = datetime.datetime.combine(day, datetime.time(), tzinfo=zone)
+        utc = local.astimezone(datetime.UTC).replace(tzinfo=None)
+        starts.append((day.isoformat(), str(utc)))
     return starts
 
 
@@ -107,8 +106,8 @@ def _sqlite_day_counts(
 ) -> dict[str, int]:
     node = get_tables().node
     starts = _day_starts(first, last, zone)
-    days = json.dumps(list(itertools.pairwise(starts)))
-    day = sa.func.json_each(sa.literal(days)).table_valued("value").alias()
+    bounds = json.dumps([[a[1], b[1]] for a, b in itertools.pairwise(starts)])
+    day = sa.func.json_each(sa.literal(bounds)).table_valued("key", "value").alias()
     begin = sa.func.json_extract(day.c.value, sa.literal_column("'$[0]'"))
     end = sa.func.json_extract(day.c.value, sa.literal_column("'$[1]'"))
     count = (
@@ -116,12 +115,8 @@ def _sqlite_day_counts(
         .where(node.c.ctime >= begin, node.c.ctime < end)
         .scalar_subquery()
     )
-    statement = sa.select(begin, count).select_from(day)
-    return {
-        _from_sqlite(start).astimezone(zone).date().isoformat(): n
-        for start, n in session.execute(statement).all()
-        if n
-    }
+    statement = sa.select(day.c.key, count).select_from(day)
+    return {starts[index][0]: n for index, n in session.execute(statement).all() if n}
 
 
 def creation_statistics(
