@@ -483,9 +483,10 @@ class QueryBuilder:
 
     def dict(self) -> list[dict[str, dict[str, Any]]]:
         """Every row as ``{tag: {projection: value}}``."""
-        _, projections = self._statement(self._dialect())
+        with self._executed() as (projections, result):
+            values_by_row = self._shape(projections, result.all())
         rows = []
-        for values in self.all():
+        for values in values_by_row:
             row: dict[str, dict[str, Any]] = {}
             for projection, value in zip(projections, values, strict=True):
                 row.setdefault(projection.tag, {})[projection.key] = value
