@@ -81,6 +81,20 @@ def test_querybuilder_refuses_bad_queries_with_400(client):
         {"path": ["node"], "filters": {"node": {"id": {"~~": 1}}}},
         {"nothing": True},
         [1, 2],
+        {"path": ["node"], "filters": {"node": {"attributes": {"contains": "x"}}}},
+        {"path": ["node"], "filters": {"node": {"ctime": {">": 5}}}},
+        {"path": ["node"], "filters": {"node": {"uuid": "not-a-uuid"}}},
+        {"path": ["node"], "filters": {"node": {"label": {"like": 5}}}},
+        {"path": ["node"], "filters": {"node": {"attributes.x": {"of_length": 1.5}}}},
+        {"path": ["node"], "filters": {"node": "label"}},
+        {"path": ["node"], "order_by": [{"node": [{"id": "sideways"}]}]},
+        {"path": ["node"], "project": {"node": ["attributes."]}},
+        {"path": ["node"], "project": {"node": [5]}},
+        {"path": [{"entity": "node", "tag": 5}]},
+        {"path": [{"entity": "node", "with_incoming": "ghost"}]},
+        {"path": ["node"], "distinct": "yes"},
+        {"path": ["node"], "offset": -3},
+        {"path": "node"},
     ]:
         response = client.post("/api/v1/querybuilder/", query, format="json")
         assert response.status_code == 400, query
