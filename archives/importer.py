@@ -16,12 +16,13 @@ from typing import Any
 from uuid import UUID
 
 from django.contrib.auth import get_user_model
-from django.db import connection, transaction
+from django.db import IntegrityError, connection, transaction
 from tqdm import tqdm
 
 from aiidasite.exceptions import CorruptArchive, UniquenessError
 from archives import format as fmt
 from archives.reader import ArchiveReader
+from nodes import bulk
 from nodes.models import DbGroup, DbLink, DbNode
 from repository import get_backend, iter_keys
 from repository.services import storing_objects
@@ -171,6 +172,9 @@ class ArchiveImporter:
                 "uuid", "pk"
             ):
                 self.nodes[ids[uuid.hex]] = pk
+        bulk.insert_object_references(
+            (self.nodes[row["id"]], row["repository_metadata"]) for row in rows
+        )
 
     def node_values(self, row: Any) -> tuple:
         try:
@@ -294,8 +298,13 @@ class ArchiveImporter:
                 else:
                     links.append(link)
         links.extend(self.drop_existing_links(touching_existing))
-        with connection.cursor() as cursor:
-            cursor.executemany(INSERT_LINK_SQL, links)
+        try:
+            with transaction.atomic(), connection.cursor() as cursor:
+                cursor.executemany(INSERT_LINK_SQL, links)
+        except IntegrityError as exc:
+            raise CorruptArchive(
+                f"the archive's links break a link rule: {exc}"
+            ) from None
         self.summary.links_new = len(links)
 
     def drop_existing_links(

@@ -20,11 +20,13 @@ from django.db import connection
 
 from aiidasite.exceptions import NotExistent
 from nodes.links import Link
-from nodes.models import DbGroup, DbLink, DbNode
+from nodes.models import DbGroup, DbLink, DbNode, DbNodeObject
+from repository import iter_keys
 
 NODE_TABLE = DbNode._meta.db_table
 LINK_TABLE = DbLink._meta.db_table
 MEMBER_TABLE = DbGroup.dbnodes.through._meta.db_table
+OBJECT_TABLE = DbNodeObject._meta.db_table
 NODE_COLUMNS = (
     "uuid",
     "node_type",
@@ -149,11 +151,57 @@ def insert_nodes(rows: Sequence[Sequence[Any]]) -> list[int]:
             ("id", *NODE_COLUMNS),
             [(pk, *row) for pk, row in zip(pks, rows, strict=True)],
         )
-        return pks
-    # SQLite hands RETURNING rows back in no promised order: match by uuid.
-    returned = insert_rows(NODE_TABLE, NODE_COLUMNS, rows, returning=("id", "uuid"))
-    pk_of_uuid = {str(value).replace("-", ""): pk for pk, value in returned}
-    return [pk_of_uuid[row[0]] for row in rows]
+    else:
+        # SQLite hands RETURNING rows back in no promised order: match by uuid.
+        returned = insert_rows(NODE_TABLE, NODE_COLUMNS, rows, returning=("id", "uuid"))
+        pk_of_uuid = {str(value).replace("-", ""): pk for pk, value in returned}
+        pks = [pk_of_uuid[row[0]] for row in rows]
+    insert_object_references((pk, row[-1]) for pk, row in zip(pks, rows, strict=True))
+    return pks
+
+
+def insert_object_references(trees: Iterable[tuple[int, Any]]) -> None:
+    """Index the objects each ``(pk, repository_metadata)`` references; the
+    tree may be JSON text or already decoded."""
+    rows = [
+        (pk, key)
+        for pk, tree in trees
+        if tree and tree != "{}"
+        for key in set(iter_keys(_decoded(tree)))
+    ]
+    if rows:
+        insert_rows(OBJECT_TABLE, ("node_id", "key"), rows)
+
+
+def object_keys_of(pks: Iterable[int]) -> set[str]:
+    """The objects that the nodes ``pks`` reference."""
+    found: set[str] = set()
+    with cursor() as statement:
+        for chunk in chunked(set(pks)):
+            statement.execute(
+                f"SELECT key FROM {OBJECT_TABLE} WHERE node_id IN "
+                f"({marks(len(chunk))})",
+                chunk,
+            )
+            found.update(row[0] for row in statement.fetchall())
+    return found
+
+
+def referenced_object_keys(keys: Iterable[str] | None = None) -> set[str]:
+    """Those of ``keys`` (all, for ``None``) that some node still references."""
+    with cursor() as statement:
+        if keys is None:
+            statement.execute(f"SELECT DISTINCT key FROM {OBJECT_TABLE}")
+            return {row[0] for row in statement.fetchall()}
+        found: set[str] = set()
+        for chunk in chunked(set(keys)):
+            statement.execute(
+                f"SELECT DISTINCT key FROM {OBJECT_TABLE} WHERE key IN "
+                f"({marks(len(chunk))})",
+                chunk,
+            )
+            found.update(row[0] for row in statement.fetchall())
+        return found
 
 
 def _copy_text(value: Any) -> str:
@@ -272,32 +320,14 @@ def _decoded(value: Any) -> Any:
     return json.loads(value) if isinstance(value, str) else value
 
 
-def repository_metadata(pks: Iterable[int] | None = None) -> Iterator[dict[str, Any]]:
-    """The non-empty file trees of ``pks``, or of every node for ``None``."""
-    empty = "'{}'" if connection.vendor == "sqlite" else "'{}'::jsonb"
-    base = (
-        f"SELECT repository_metadata FROM {NODE_TABLE} "
-        f"WHERE repository_metadata <> {empty}"
-    )
-    with cursor() as statement:
-        if pks is None:
-            statement.execute(base)
-            while rows := statement.fetchmany(2000):
-                for (value,) in rows:
-                    yield _decoded(value)
-            return
-        for chunk in chunked(pks):
-            statement.execute(f"{base} AND id IN ({marks(len(chunk))})", chunk)
-            for (value,) in statement.fetchall():
-                yield _decoded(value)
-
-
 def delete_rows(pks: Sequence[int]) -> None:
-    """Delete these nodes with their links and group memberships."""
+    """Delete these nodes with their object references, links and group
+    memberships."""
     with cursor() as statement:
         for chunk in chunked(pks):
             where = f"IN ({marks(len(chunk))})"
             for sql in (
+                f"DELETE FROM {OBJECT_TABLE} WHERE node_id {where}",
                 f"DELETE FROM {MEMBER_TABLE} WHERE dbnode_id {where}",
                 f"DELETE FROM {LINK_TABLE} WHERE input_id {where}",
                 f"DELETE FROM {LINK_TABLE} WHERE output_id {where}",

@@ -13,7 +13,6 @@ from django.db import transaction
 
 from nodes import bulk, files
 from nodes.models import LinkType
-from repository import iter_keys
 
 ALWAYS_FORWARD = (LinkType.INPUT_CALC, LinkType.INPUT_WORK)
 ALWAYS_BACKWARD = (
@@ -67,32 +66,12 @@ def delete_nodes_and_connections(pks: Iterable[int]) -> None:
     """
     targets = sorted({int(pk) for pk in pks})
     with transaction.atomic():
-        orphans = {
-            key
-            for metadata in bulk.repository_metadata(targets)
-            for key in iter_keys(metadata)
-        }
+        orphans = bulk.object_keys_of(targets)
         bulk.delete_rows(targets)
         if orphans:
-            orphans -= _still_referenced(orphans)
+            # Objects are content-addressed: another node may share one.
+            orphans -= bulk.referenced_object_keys(orphans)
         if orphans:
             # The rows are gone for good by then; objects a failure leaves behind
             # are orphans that `repository maintain` removes.
             transaction.on_commit(lambda: files.delete_objects(orphans), robust=True)
-
-
-def _still_referenced(keys: set[str]) -> set[str]:
-    """Those of ``keys`` that a node's file tree still references.
-
-    Objects are content-addressed, so two nodes with the same file share one.
-    """
-    wanted = set(keys)
-    found: set[str] = set()
-    for metadata in bulk.repository_metadata():
-        for key in iter_keys(metadata):
-            if key in wanted:
-                found.add(key)
-                wanted.discard(key)
-        if not wanted:
-            break
-    return found

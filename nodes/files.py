@@ -16,7 +16,7 @@ from typing import IO, Any
 from aiidasite.exceptions import InputValidationError
 from nodes import bulk
 from nodes.models import DbNode
-from repository import Repository, get_backend, iter_keys, validate_path
+from repository import Repository, get_backend, validate_path
 from repository.backends import AbstractRepositoryBackend
 from repository.exceptions import (
     InvalidPathError,
@@ -92,10 +92,7 @@ def node_repository(*, node: DbNode) -> Repository:
 
 def referenced_keys() -> set[str]:
     """Every object key that any node's file tree references."""
-    keys: set[str] = set()
-    for metadata in bulk.repository_metadata():
-        keys.update(iter_keys(metadata))
-    return keys
+    return bulk.referenced_object_keys()
 
 
 def node_file_entries(*, node: DbNode, path: str | None = None) -> list[dict[str, str]]:

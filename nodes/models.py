@@ -162,3 +162,31 @@ class DbGroup(models.Model):
 
     def __str__(self) -> str:
         return f"{self.label} [{self.type_string}]"
+
+
+class DbNodeObject(models.Model):
+    """A repository object that a node's file tree references.
+
+    Mirrors the keys in ``DbNode.repository_metadata``: objects are shared by
+    content, so deleting a node must ask whether any other node still uses
+    each of its objects, and that question is an index lookup here rather
+    than a read of every node's tree.
+    """
+
+    node = models.ForeignKey(
+        DbNode, on_delete=models.CASCADE, related_name="object_references"
+    )
+    # Indexed: "is this object still referenced?" on deletion and maintenance.
+    key = models.CharField(max_length=255, db_index=True)
+
+    class Meta:
+        db_table = "db_dbnode_object"
+        verbose_name = "object reference"
+        constraints = [
+            models.UniqueConstraint(
+                fields=["node", "key"], name="db_dbnode_object_node_key_unique"
+            )
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.node_id} -> {self.key}"

@@ -42,6 +42,7 @@ from nodes.files import (
 from nodes.links import Link
 from nodes.models import DbGroup, DbLink, DbNode
 from nodes.validation import clean_dict, clean_text, dump_json
+from repository.services import storing_objects
 
 __all__ = [
     "IncomingLink",
@@ -310,24 +311,27 @@ def nodes_store_bulk(
     stored = {end for link in pending for end in link[:2] if end > 0}
     types_by_key.update(bulk.existing_node_types(stored))
     checked = link_rules.check_links(pending, types_by_key, _links_touching(pending))
-    for row, tree in zip(
-        rows, files.put_files([spec.files for spec in nodes]), strict=True
-    ):
-        if tree:
-            row[-1] = json.dumps(tree)
-    with transaction.atomic():
-        pks = bulk.insert_nodes(rows)
-        _insert_links(
-            [
-                Link(
-                    pks[-s - 1] if s < 0 else s,
-                    pks[-t - 1] if t < 0 else t,
-                    label,
-                    kind,
-                )
-                for s, t, label, kind in checked
-            ]
-        )
+    # Held until the rows commit, so maintenance never sees these objects
+    # unreferenced in between.
+    with storing_objects():
+        for row, tree in zip(
+            rows, files.put_files([spec.files for spec in nodes]), strict=True
+        ):
+            if tree:
+                row[-1] = json.dumps(tree)
+        with transaction.atomic():
+            pks = bulk.insert_nodes(rows)
+            _insert_links(
+                [
+                    Link(
+                        pks[-s - 1] if s < 0 else s,
+                        pks[-t - 1] if t < 0 else t,
+                        label,
+                        kind,
+                    )
+                    for s, t, label, kind in checked
+                ]
+            )
     return pks
 
 

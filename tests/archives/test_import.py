@@ -10,8 +10,9 @@ from django.contrib.auth import get_user_model
 
 from aiidasite.exceptions import CorruptArchive, UniquenessError
 from archives.services import archive_import, archive_inspect
-from nodes.models import DbGroup, DbLink, DbNode
-from repository import get_backend
+from nodes.deletion import delete_nodes
+from nodes.models import DbGroup, DbLink, DbNode, DbNodeObject
+from repository import get_backend, iter_keys
 
 pytestmark = pytest.mark.django_db
 
@@ -158,3 +159,38 @@ def test_uuid_present_with_other_content_is_a_conflict(bands_archive, damaged):
     with pytest.raises(UniquenessError, match="29ec7cb5"):
         archive_import(str(bands_archive))
     assert graph_snapshot() == (1, 0, 0, 0)
+
+
+def test_import_indexes_every_object_a_node_references(bands_archive):
+    archive_import(str(bands_archive))
+
+    expected = {
+        (pk, key)
+        for pk, tree in DbNode.objects.values_list("pk", "repository_metadata")
+        for key in iter_keys(tree)
+    }
+    indexed = set(DbNodeObject.objects.values_list("node_id", "key"))
+    assert indexed == expected
+    assert len(expected) > 14  # some objects are shared between nodes
+
+
+def test_deleting_imported_nodes_keeps_objects_other_nodes_share(
+    bands_archive, django_capture_on_commit_callbacks
+):
+    archive_import(str(bands_archive))
+    backend = get_backend()
+    bands = DbNode.objects.filter(node_type__contains="BandsData").first()
+    going = delete_nodes([bands.pk], dry_run=True)
+    users_of = {}
+    for pk, key in DbNodeObject.objects.values_list("node_id", "key"):
+        users_of.setdefault(key, set()).add(pk)
+    own = {key for key, pks in users_of.items() if pks <= going}
+    shared = {key for key, pks in users_of.items() if pks & going and pks - going}
+    assert own and shared
+
+    with django_capture_on_commit_callbacks(execute=True):
+        delete_nodes([bands.pk], dry_run=False)
+
+    assert not DbNode.objects.filter(pk__in=going).exists()
+    assert all(backend.has_object(key) for key in shared)
+    assert not any(backend.has_object(key) for key in own)
