@@ -21,7 +21,6 @@ from repository.backends import AbstractRepositoryBackend
 from repository.exceptions import (
     InvalidPathError,
     NotADirectoryPathError,
-    ObjectNotFoundError,
 )
 
 FileContent = bytes | IO[bytes]
@@ -133,13 +132,5 @@ def node_file_is_directory(*, node: DbNode, path: str) -> bool:
 
 
 def delete_objects(keys: set[str]) -> None:
-    backend = get_backend()
-    candidates = sorted(keys)
-    try:
-        backend.delete_objects(candidates)
-    except ObjectNotFoundError:
-        # Someone (``repository maintain``) was faster for some of them.
-        exists = backend.has_objects(candidates)
-        present = [key for key, found in zip(candidates, exists, strict=True) if found]
-        if present:
-            backend.delete_objects(present)
+    """Remove these objects; those already gone (maintenance) are ignored."""
+    get_backend().discard_objects(sorted(keys))

@@ -172,6 +172,7 @@ def _raw_delete(pks: list[int]) -> None:
             chunk = pks[start : start + 5000]
             marks = ", ".join(["%s"] * len(chunk))
             for sql in (
+                f"DELETE FROM db_dbnode_object WHERE node_id IN ({marks})",
                 f"DELETE FROM db_dbgroup_dbnodes WHERE dbnode_id IN ({marks})",
                 f"DELETE FROM db_dblink WHERE input_id IN ({marks})",
                 f"DELETE FROM db_dblink WHERE output_id IN ({marks})",

@@ -77,6 +77,20 @@ class AbstractRepositoryBackend(abc.ABC):
             deleted then.
         """
 
+    def discard_objects(self, keys: list[str]) -> None:
+        """Delete those of ``keys`` that are stored; ignore the others.
+
+        For callers that know the keys were stored but may have been removed
+        since (by maintenance); backends override it to skip the check.
+        """
+        present = [
+            key
+            for key, found in zip(keys, self.has_objects(keys), strict=True)
+            if found
+        ]
+        if present:
+            self.delete_objects(present)
+
     @abc.abstractmethod
     def list_objects(self) -> Iterable[str]:
         """Every stored key, in no particular order."""

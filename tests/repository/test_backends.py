@@ -219,3 +219,28 @@ def test_large_object_streams_in_chunks(backend):
 def test_every_backend_is_an_abstract_repository_backend(backend):
     assert isinstance(backend, AbstractRepositoryBackend)
     assert isinstance(backend.key_format, str)
+
+
+def test_discard_objects_deletes_stored_keys_and_ignores_missing_ones(backend):
+    kept = backend.put_object_from_filelike(io.BytesIO(b"kept"))
+    loose = backend.put_object_from_filelike(io.BytesIO(b"loose"))
+    packed = backend.put_objects_from_bytes([b"packed"])[0]
+    missing = backend.put_object_from_filelike(io.BytesIO(b"gone already"))
+    backend.delete_objects([missing])
+
+    backend.discard_objects([loose, packed, missing])
+
+    assert backend.has_objects([kept, loose, packed, missing]) == [
+        True,
+        False,
+        False,
+        False,
+    ]
+
+
+def test_discard_objects_ignores_keys_that_are_not_keys(backend):
+    kept = backend.put_object_from_filelike(io.BytesIO(b"kept"))
+
+    backend.discard_objects(["../../etc/passwd", ""])
+
+    assert backend.has_object(kept)
