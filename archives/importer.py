@@ -29,27 +29,6 @@ from repository.services import storing_objects
 
 # Rows compared to decide whether an existing UUID holds the same node.
 IMMUTABLE_FIELDS = ("node_type", "process_type", "attributes", "repository_metadata")
-NODE_COLUMNS = (
-    "uuid",
-    "node_type",
-    "process_type",
-    "label",
-    "description",
-    "ctime",
-    "mtime",
-    "user_id",
-    "attributes",
-    "extras",
-    "repository_metadata",
-)
-INSERT_NODE_SQL = (
-    f"INSERT INTO db_dbnode ({', '.join(NODE_COLUMNS)}) "
-    f"VALUES ({', '.join(['%s'] * len(NODE_COLUMNS))})"
-)
-INSERT_LINK_SQL = (
-    "INSERT INTO db_dblink (input_id, output_id, label, type) VALUES (%s, %s, %s, %s)"
-)
-UUID_FIELD = DbNode._meta.get_field("uuid")
 QUERY_CHUNK = 900
 # Objects up to this size are read whole and written to packs in batches.
 SMALL_OBJECT = 4 * 1024 * 1024  # below SQLite's default limit of 999 bound variables
@@ -157,26 +136,17 @@ class ArchiveImporter:
         bar.close()
 
     def insert_nodes(self, rows: list[Any]) -> None:
-        """Insert archive rows as they are, then map their ids to our pks.
-
-        Plain ``executemany``: the rows carry JSON text and UTC times already,
-        and building model instances would cost more than the insert itself.
-        """
+        """Insert archive rows as they are (JSON text, UTC times), mapping
+        their archive ids to our pks; building model instances would cost
+        more than the insert itself."""
         if not rows:
             return
-        with connection.cursor() as cursor:
-            cursor.executemany(INSERT_NODE_SQL, [self.node_values(row) for row in rows])
-        ids = {row["uuid"].replace("-", ""): row["id"] for row in rows}
-        for chunk in chunks(list(ids)):
-            for uuid, pk in DbNode.objects.filter(uuid__in=chunk).values_list(
-                "uuid", "pk"
-            ):
-                self.nodes[ids[uuid.hex]] = pk
-        bulk.insert_object_references(
-            (self.nodes[row["id"]], row["repository_metadata"]) for row in rows
-        )
+        pks = bulk.insert_nodes([self.node_values(row) for row in rows])
+        for row, pk in zip(rows, pks, strict=True):
+            self.nodes[row["id"]] = pk
 
     def node_values(self, row: Any) -> tuple:
+        """The row in ``nodes.bulk.NODE_COLUMNS`` order."""
         try:
             user_id = self.users[row["user_id"]]
         except KeyError:
@@ -185,7 +155,7 @@ class ArchiveImporter:
                 "which the archive does not hold"
             ) from None
         try:
-            uuid = UUID_FIELD.get_db_prep_value(UUID(row["uuid"]), connection)
+            uuid = UUID(row["uuid"]).hex
             repository_metadata = fmt.parse_json(row["repository_metadata"], {})
             # Parsed only to refuse malformed JSON; the text is stored as it is.
             attributes = row["attributes"] or "{}"
@@ -299,8 +269,8 @@ class ArchiveImporter:
                     links.append(link)
         links.extend(self.drop_existing_links(touching_existing))
         try:
-            with transaction.atomic(), connection.cursor() as cursor:
-                cursor.executemany(INSERT_LINK_SQL, links)
+            with transaction.atomic():
+                bulk.insert_rows(bulk.LINK_TABLE, bulk.LINK_COLUMNS, links)
         except IntegrityError as exc:
             raise CorruptArchive(
                 f"the archive's links break a link rule: {exc}"

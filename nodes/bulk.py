@@ -27,6 +27,7 @@ NODE_TABLE = DbNode._meta.db_table
 LINK_TABLE = DbLink._meta.db_table
 MEMBER_TABLE = DbGroup.dbnodes.through._meta.db_table
 OBJECT_TABLE = DbNodeObject._meta.db_table
+LINK_COLUMNS = ("input_id", "output_id", "label", "type")
 NODE_COLUMNS = (
     "uuid",
     "node_type",
@@ -175,33 +176,29 @@ def insert_object_references(trees: Iterable[tuple[int, Any]]) -> None:
 
 def object_keys_of(pks: Iterable[int]) -> set[str]:
     """The objects that the nodes ``pks`` reference."""
+    return _object_keys("node_id", pks)
+
+
+def referenced_object_keys(keys: Iterable[str] | None = None) -> set[str]:
+    """Those of ``keys`` (all, for ``None``) that some node still references."""
+    if keys is None:
+        with cursor() as statement:
+            statement.execute(f"SELECT DISTINCT key FROM {OBJECT_TABLE}")
+            return {row[0] for row in statement.fetchall()}
+    return _object_keys("key", keys)
+
+
+def _object_keys(column: str, values: Iterable[Any]) -> set[str]:
     found: set[str] = set()
     with cursor() as statement:
-        for chunk in chunked(set(pks)):
+        for chunk in chunked(set(values)):
             statement.execute(
-                f"SELECT key FROM {OBJECT_TABLE} WHERE node_id IN "
+                f"SELECT DISTINCT key FROM {OBJECT_TABLE} WHERE {column} IN "
                 f"({marks(len(chunk))})",
                 chunk,
             )
             found.update(row[0] for row in statement.fetchall())
     return found
-
-
-def referenced_object_keys(keys: Iterable[str] | None = None) -> set[str]:
-    """Those of ``keys`` (all, for ``None``) that some node still references."""
-    with cursor() as statement:
-        if keys is None:
-            statement.execute(f"SELECT DISTINCT key FROM {OBJECT_TABLE}")
-            return {row[0] for row in statement.fetchall()}
-        found: set[str] = set()
-        for chunk in chunked(set(keys)):
-            statement.execute(
-                f"SELECT DISTINCT key FROM {OBJECT_TABLE} WHERE key IN "
-                f"({marks(len(chunk))})",
-                chunk,
-            )
-            found.update(row[0] for row in statement.fetchall())
-        return found
 
 
 def _copy_text(value: Any) -> str:

@@ -371,9 +371,7 @@ def _insert_links(new: Sequence[Link]) -> None:
         return
     try:
         with transaction.atomic():
-            bulk.insert_rows(
-                bulk.LINK_TABLE, ("input_id", "output_id", "label", "type"), new
-            )
+            bulk.insert_rows(bulk.LINK_TABLE, bulk.LINK_COLUMNS, new)
     except IntegrityError as exc:
         # Only a concurrent writer gets here: the rules were checked above and
         # the database's unique indexes repeat them.
