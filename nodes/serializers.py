@@ -62,15 +62,21 @@ class LinkSerializer(serializers.ModelSerializer):
         fields = ["id", "input", "output", "label", "type"]
 
 
+def decode_form_json(data: Any) -> Any:
+    """JSON sent as text (a multipart form field) decoded; anything else as is."""
+    if not isinstance(data, str):
+        return data
+    try:
+        return json.loads(data)
+    except ValueError:
+        raise serializers.ValidationError("not valid JSON") from None
+
+
 class JSONObjectField(serializers.JSONField):
     """A JSON object, also accepted as a JSON string (multipart forms)."""
 
     def to_internal_value(self, data: Any) -> Any:
-        if isinstance(data, str):
-            try:
-                data = json.loads(data)
-            except ValueError:
-                raise serializers.ValidationError("not valid JSON") from None
+        data = decode_form_json(data)
         if not isinstance(data, dict):
             raise serializers.ValidationError("expected a JSON object")
         return super().to_internal_value(data)
@@ -87,11 +93,7 @@ class IncomingLinksField(serializers.JSONField):
     """The links into a new node, as a list or a JSON string of one."""
 
     def to_internal_value(self, data: Any) -> Any:
-        if isinstance(data, str):
-            try:
-                data = json.loads(data)
-            except ValueError:
-                raise serializers.ValidationError("not valid JSON") from None
+        data = decode_form_json(data)
         if not isinstance(data, list):
             raise serializers.ValidationError("expected a list of links")
         links = IncomingLinkSerializer(data=data, many=True)
