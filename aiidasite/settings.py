@@ -7,6 +7,7 @@ Environment variables:
     DATABASE_URL               database, e.g. ``postgres://user:pw@host:5432/name``
     AIIDASITE_DATA_DIR         folder for the default SQLite file and repository
     AIIDASITE_REPOSITORY_PATH  folder of the disk-objectstore container
+    AIIDASITE_QUERY_MAX_ROWS, AIIDASITE_QUERY_TIMEOUT_MS  limits of the query API
     SECRET_KEY, DEBUG, ALLOWED_HOSTS, TIME_ZONE
 """
 
@@ -146,6 +147,10 @@ AIIDASITE_REPOSITORY = {
     "BACKEND": "repository.backends.DiskObjectStoreRepositoryBackend",
     "OPTIONS": {"folder": str(AIIDASITE_REPOSITORY_PATH)},
 }
+
+# Row cap and per-statement time limit of POST /api/v1/querybuilder/.
+AIIDASITE_QUERY_MAX_ROWS = env_int("AIIDASITE_QUERY_MAX_ROWS", 10_000)
+AIIDASITE_QUERY_TIMEOUT_MS = env_int("AIIDASITE_QUERY_TIMEOUT_MS", 30_000)
 
 AUTH_PASSWORD_VALIDATORS = [
     {"NAME": "django.contrib.auth.password_validation.MinimumLengthValidator"},
