@@ -30,6 +30,9 @@ def prepare_environment(workdir: Path, database_url: str | None) -> None:
     os.environ["AIIDASITE_DATA_DIR"] = str(workdir / "data")
     os.environ["AIIDASITE_REPOSITORY_PATH"] = str(workdir / "data" / "repository")
     os.environ.pop("DATABASE_URL", None)
+    # Measured as served: DEBUG keeps a log of every query, which costs time.
+    os.environ["DEBUG"] = "false"
+    os.environ.setdefault("SECRET_KEY", "benchmark-only-key")
     if database_url:
         os.environ["DATABASE_URL"] = database_url
     os.environ.setdefault("DJANGO_SETTINGS_MODULE", "aiidasite.settings")
