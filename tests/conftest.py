@@ -2,6 +2,11 @@
 
 from __future__ import annotations
 
+import os
+import subprocess
+from collections.abc import Callable
+from pathlib import Path
+
 import pytest
 from django.test import override_settings
 from rest_framework.test import APIClient
@@ -45,3 +50,32 @@ def staff_client(django_user_model) -> APIClient:
     client = APIClient()
     client.force_authenticate(staff)
     return client
+
+
+@pytest.fixture
+def aiida_core(tmp_path: Path) -> Callable[..., str]:
+    """Run a script with aiida-core on a fresh profile of its own; its stdout.
+
+    aiida-core lives in a separate virtual environment whose python
+    ``AIIDASITE_AIIDA_PYTHON`` names (``.ci/run`` installs one); without it the
+    test is skipped.
+    """
+    python = Path(os.environ.get("AIIDASITE_AIIDA_PYTHON", "/nonexistent"))
+    if not python.is_file():
+        pytest.skip("set AIIDASITE_AIIDA_PYTHON to a python with aiida-core installed")
+    env = {**os.environ, "AIIDA_PATH": str(tmp_path / "aiida")}
+    subprocess.run(
+        [str(python.with_name("verdi")), "presto", "--profile-name", "tests"],
+        env=env,
+        check=True,
+        capture_output=True,
+    )
+
+    def run(script: str, *args: str) -> str:
+        result = subprocess.run(
+            [str(python), "-c", script, *args], env=env, capture_output=True, text=True
+        )
+        assert result.returncode == 0, result.stderr[-2000:]
+        return result.stdout
+
+    return run

@@ -1,29 +1,17 @@
 """Archives written here are imported by aiida-core itself.
 
-Needs aiida-core in a separate virtual environment, named by the environment
-variable ``AIIDASITE_AIIDA_PYTHON`` (its python); ``.ci/run`` installs one.
+Needs aiida-core in a separate virtual environment (the ``aiida_core``
+fixture); ``.ci/run`` installs one.
 """
 
 from __future__ import annotations
-
-import os
-import subprocess
-from pathlib import Path
 
 import pytest
 
 from archives.services import archive_export, archive_import
 from nodes.models import DbLink, DbNode
 
-AIIDA_PYTHON = os.environ.get("AIIDASITE_AIIDA_PYTHON", "")
-
-pytestmark = [
-    pytest.mark.django_db,
-    pytest.mark.skipif(
-        not Path(AIIDA_PYTHON).is_file(),
-        reason="set AIIDASITE_AIIDA_PYTHON to a python with aiida-core installed",
-    ),
-]
+pytestmark = pytest.mark.django_db
 
 COUNT_SCRIPT = """
 import sys
@@ -39,28 +27,14 @@ print(nodes, links, len(group.nodes))
 """
 
 
-def test_aiida_core_imports_an_exported_archive(bands_archive, tmp_path):
+def test_aiida_core_imports_an_exported_archive(bands_archive, tmp_path, aiida_core):
     archive_import(str(bands_archive))
     target = tmp_path / "export.aiida"
     archive_export(str(target), everything=True)
-    env = {**os.environ, "AIIDA_PATH": str(tmp_path / "aiida")}
-    verdi = str(Path(AIIDA_PYTHON).with_name("verdi"))
-    subprocess.run(
-        [verdi, "presto", "--profile-name", "check"],
-        env=env,
-        check=True,
-        capture_output=True,
-    )
 
-    result = subprocess.run(
-        [AIIDA_PYTHON, "-c", COUNT_SCRIPT, str(target), "bands-set-1"],
-        env=env,
-        capture_output=True,
-        text=True,
-    )
+    output = aiida_core(COUNT_SCRIPT, str(target), "bands-set-1")
 
-    assert result.returncode == 0, result.stderr[-2000:]
-    nodes, links, members = map(int, result.stdout.split()[-3:])
+    nodes, links, members = map(int, output.split()[-3:])
     assert nodes == DbNode.objects.count() == 54
     assert links == DbLink.objects.count() == 42
     assert members == 6

@@ -1,31 +1,20 @@
 """Deletion follows exactly what aiida-core's own traversal rules take.
 
 The same graph is built here and in aiida-core (in its own virtual
-environment, named by ``AIIDASITE_AIIDA_PYTHON``; ``.ci/run`` installs one),
+environment, the ``aiida_core`` fixture; ``.ci/run`` installs one),
 and for every start node and rule switch both must name the same nodes.
 """
 
 from __future__ import annotations
 
 import json
-import os
-import subprocess
-from pathlib import Path
 
 import pytest
 
 from nodes import services, types
 from nodes.services import IncomingLink
 
-AIIDA_PYTHON = os.environ.get("AIIDASITE_AIIDA_PYTHON", "")
-
-pytestmark = [
-    pytest.mark.django_db,
-    pytest.mark.skipif(
-        not Path(AIIDA_PYTHON).is_file(),
-        reason="set AIIDASITE_AIIDA_PYTHON to a python with aiida-core installed",
-    ),
-]
+pytestmark = pytest.mark.django_db
 
 # Stored in this order; links go in with their target (returns at the end).
 NODES = [
@@ -104,27 +93,13 @@ print(json.dumps(answers))
 """
 
 
-def aiida_answers(tmp_path: Path) -> dict[str, list[str]]:
-    env = {**os.environ, "AIIDA_PATH": str(tmp_path / "aiida")}
-    verdi = str(Path(AIIDA_PYTHON).with_name("verdi"))
-    subprocess.run(
-        [verdi, "presto", "--profile-name", "rules"],
-        env=env,
-        check=True,
-        capture_output=True,
-    )
+def aiida_answers(aiida_core) -> dict[str, list[str]]:
     spec = json.dumps({"nodes": NODES, "links": LINKS, "rules": RULES})
-    result = subprocess.run(
-        [AIIDA_PYTHON, "-c", AIIDA_SCRIPT, spec],
-        env=env,
-        capture_output=True,
-        text=True,
-    )
-    assert result.returncode == 0, result.stderr[-2000:]
-    return json.loads(result.stdout.strip().splitlines()[-1])
+    output = aiida_core(AIIDA_SCRIPT, spec)
+    return json.loads(output.strip().splitlines()[-1])
 
 
-def test_deletion_takes_what_aiida_core_takes(user, tmp_path):
+def test_deletion_takes_what_aiida_core_takes(user, aiida_core):
     made = {}
     for name, kind in NODES:
         incoming = [
@@ -144,7 +119,7 @@ def test_deletion_takes_what_aiida_core_takes(user, tmp_path):
     )
     names = {node.pk: name for name, node in made.items()}
 
-    expected = aiida_answers(tmp_path)
+    expected = aiida_answers(aiida_core)
 
     ours = {
         f"{name}/{index}": sorted(
@@ -196,26 +171,12 @@ print(json.dumps({"allowed": allowed, "labels": good}))
 """
 
 
-def test_link_types_and_labels_are_allowed_as_aiida_core_allows_them(tmp_path):
+def test_link_types_and_labels_are_allowed_as_aiida_core_allows_them(aiida_core):
     from aiidasite.exceptions import InputValidationError, StoringNotAllowed
     from nodes.links import Link, check_endpoints, validate_label
 
-    env = {**os.environ, "AIIDA_PATH": str(tmp_path / "aiida")}
-    verdi = str(Path(AIIDA_PYTHON).with_name("verdi"))
-    subprocess.run(
-        [verdi, "presto", "--profile-name", "links"],
-        env=env,
-        check=True,
-        capture_output=True,
-    )
-    result = subprocess.run(
-        [AIIDA_PYTHON, "-c", RULES_SCRIPT, json.dumps(KINDS), json.dumps(LABELS)],
-        env=env,
-        capture_output=True,
-        text=True,
-    )
-    assert result.returncode == 0, result.stderr[-2000:]
-    expected = json.loads(result.stdout.strip().splitlines()[-1])
+    output = aiida_core(RULES_SCRIPT, json.dumps(KINDS), json.dumps(LABELS))
+    expected = json.loads(output.strip().splitlines()[-1])
 
     type_of = {**OURS, "Dict": types.DICT}
     allowed = []
