@@ -2,10 +2,10 @@
 
 The import runs in one database transaction per archive and is idempotent by
 UUID: what exists already is matched, never duplicated. A node whose UUID
-exists with other content is a conflict and stops the import. Files are
-streamed from the zip into the repository and checked against their SHA-256
-key; if anything fails, the rows roll back and the objects this import added
-are removed again.
+exists with other content is a conflict and stops the import. Files go from
+the zip into the repository (small ones in batches into packs, large ones
+streamed) and are checked against their SHA-256 key; if anything fails, the
+rows roll back and the objects this import added are removed again.
 """
 
 from __future__ import annotations
@@ -29,9 +29,10 @@ from repository.services import storing_objects
 
 # Rows compared to decide whether an existing UUID holds the same node.
 IMMUTABLE_FIELDS = ("node_type", "process_type", "attributes", "repository_metadata")
-QUERY_CHUNK = 900
-# Objects up to this size are read whole and written to packs in batches.
-SMALL_OBJECT = 4 * 1024 * 1024  # below SQLite's default limit of 999 bound variables
+QUERY_CHUNK = 900  # below SQLite's oldest limit of 999 bound variables
+# Objects up to this size are read whole and written to packs in batches;
+# larger ones are streamed, so an archive never has to fit in memory.
+SMALL_OBJECT = 4 * 1024 * 1024
 
 
 @dataclass
@@ -94,8 +95,10 @@ class ArchiveImporter:
                 self.import_links()
                 self.import_groups()
         except BaseException:
-            if self.added_keys:
-                self.backend.delete_objects(self.added_keys)
+            # Only what no committed node references: another writer may have
+            # stored the same content meanwhile.
+            unused = set(self.added_keys) - bulk.referenced_object_keys(self.added_keys)
+            self.backend.discard_objects(sorted(unused))
             raise
         return self.summary
 
