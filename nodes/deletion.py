@@ -66,8 +66,7 @@ def delete_nodes_and_connections(pks: Iterable[int]) -> None:
     """
     targets = sorted({int(pk) for pk in pks})
     with transaction.atomic():
-        orphans = bulk.object_keys_of(targets)
-        bulk.delete_rows(targets)
+        orphans = bulk.delete_rows(targets)
         if orphans:
             # Objects are content-addressed: another node may share one.
             orphans -= bulk.referenced_object_keys(orphans)

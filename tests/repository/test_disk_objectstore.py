@@ -298,3 +298,37 @@ def test_verify_after_a_killed_repack_checks_every_object(dos_backend):
     interrupt_repack(dos_backend, index_moved=True)
     assert dos_backend.find_corrupt_objects() == []
     assert dos_backend.get_objects_content(keys)[keys[0]] == b"one"
+
+
+def test_discard_removes_the_loose_copy_of_a_packed_object(dos_backend):
+    key = dos_backend.put_object_from_filelike(io.BytesIO(b"packed and loose"))
+    dos_backend.maintain()  # packs it, and leaves the loose file until a full one
+    loose = dos_backend.folder / "loose" / key[:2] / key[2:]
+    assert loose.is_file()
+    assert dos_backend.get_info()["objects"]["packed"] == 1
+
+    dos_backend.discard_objects([key])
+
+    assert not loose.exists()
+    assert not dos_backend.has_object(key)
+
+
+@pytest.mark.parametrize("prefix_len", [0, 1, 2])
+def test_discard_removes_many_loose_objects_and_keeps_the_rest(tmp_path, prefix_len):
+    backend = DiskObjectStoreRepositoryBackend.from_options(
+        folder=tmp_path / "c", loose_prefix_len=prefix_len
+    )
+    keys = [
+        backend.put_object_from_filelike(io.BytesIO(b"object %d" % i))
+        for i in range(400)
+    ]
+    packed = backend.put_objects_from_bytes([b"packed"])
+    missing = [hashlib.sha256(b"never stored %d" % i).hexdigest() for i in range(50)]
+    kept, discarded = keys[::7], [key for i, key in enumerate(keys) if i % 7]
+
+    backend.discard_objects(discarded + packed + missing)
+
+    assert not any(backend.has_objects(discarded + packed + missing))
+    assert all(backend.has_objects(kept))
+    assert backend.get_info()["objects"]["loose"] == len(kept)
+    assert backend.get_object_content(kept[1]) == b"object 7"
