@@ -88,8 +88,9 @@ from queries.compiler import (
     Compiler,
     Projection,
     Vertex,
+    every_node_starts_with,
 )
-from queries.session import get_engine, get_scoped_session
+from queries.session import get_engine
 
 __all__ = ["QueryBuilder"]
 
@@ -411,20 +412,27 @@ class QueryBuilder:
 
     # -- SQL ----------------------------------------------------------------
 
-    def _statement(self, dialect: str) -> tuple[sa.Select, list[Projection]]:
+    def _statement(
+        self, dialect: str, connection: sa.Connection | None = None
+    ) -> tuple[sa.Select, list[Projection]]:
         if not self._path:
             raise InputValidationError("The query has no entity: append one first.")
-        return Compiler(self, dialect).statement()
+        covers = None
+        if connection is not None:
+
+            def covers(prefix: str) -> bool:
+                return _covers_every_node(connection, prefix, dialect)
+
+        return Compiler(self, dialect, covers).statement()
 
     def _dialect(self) -> str:
         return get_engine(self._alias).dialect.name
 
-    def _execute(self, statement: sa.Select) -> sa.Result:
-        session = get_scoped_session(self._alias)()
+    def _execute(self, statement: sa.Select, connection: sa.Connection) -> sa.Result:
         try:
-            return session.execute(statement)
+            return connection.execute(statement)
         except sa.exc.DBAPIError as exc:
-            session.rollback()
+            connection.rollback()
             if connections[self._alias].in_atomic_block:
                 transaction.set_rollback(True, using=self._alias)
             if getattr(exc.orig, "pgcode", None) == "57014" or (
@@ -440,12 +448,20 @@ class QueryBuilder:
     @contextlib.contextmanager
     def _executed(self) -> Iterator[tuple[list[Projection], Any]]:
         """The projections and the executed result; the session closes after."""
-        statement, projections = self._statement(self._dialect())
-        session = get_scoped_session(self._alias)()
-        try:
-            yield projections, self._execute(statement)
-        finally:
-            session.close()
+        # A Core connection, not an ORM session: rows come back without the
+        # ORM's per-row bookkeeping, which nothing here uses.
+        with get_engine(self._alias).connect() as connection:
+            statement, projections = self._statement(self._dialect(), connection)
+            result = self._execute(statement, connection)
+            if _needs_processing(statement, connection.dialect):
+                yield projections, result
+            else:
+                # The driver's rows are already the values: skip building
+                # SQLAlchemy rows one by one.
+                try:
+                    yield projections, _DriverRows(result.cursor)
+                finally:
+                    result.close()
 
     @staticmethod
     def _shape(projections: list[Projection], rows: Any) -> list[list[Any]]:
@@ -460,7 +476,7 @@ class QueryBuilder:
         """
         with self._executed() as (projections, result):
             if flat and len(projections) == 1 and projections[0].columns is None:
-                return result.scalars().all()
+                return [row[0] for row in result.all()]
             rows = self._shape(projections, result.all())
         return [value for row in rows for value in row] if flat else rows
 
@@ -495,19 +511,44 @@ class QueryBuilder:
 
     def count(self) -> int:
         """The number of rows :meth:`all` would return (limit and offset included)."""
-        statement, _ = self._statement(self._dialect())
-        counting = sa.select(sa.func.count()).select_from(
-            statement.order_by(None).subquery()
-        )
-        session = get_scoped_session(self._alias)()
-        try:
-            return int(self._execute(counting).scalar_one())
-        finally:
-            session.close()
+        with get_engine(self._alias).connect() as connection:
+            statement, _ = self._statement(self._dialect(), connection)
+            counting = sa.select(sa.func.count()).select_from(
+                statement.order_by(None).subquery()
+            )
+            return int(self._execute(counting, connection).scalar_one())
 
     def __str__(self) -> str:
         statement, _ = self._statement(self._dialect())
         return str(statement.compile(dialect=get_engine(self._alias).dialect))
+
+
+def _needs_processing(statement: sa.Select, dialect: Any) -> bool:
+    """Whether some selected column converts the driver's values."""
+    return any(
+        column.type.dialect_impl(dialect).result_processor(dialect, None) is not None
+        for column in statement.selected_columns
+    )
+
+
+class _DriverRows:
+    """The few result methods the builder uses, read from the DBAPI cursor."""
+
+    def __init__(self, cursor: Any) -> None:
+        self._cursor = cursor
+
+    def all(self) -> list[Any]:
+        return self._cursor.fetchall()
+
+    def partitions(self, size: int) -> Iterator[list[Any]]:
+        while batch := self._cursor.fetchmany(size):
+            yield batch
+
+
+def _covers_every_node(connection: sa.Connection, prefix: str, dialect: str) -> bool:
+    """Whether every node's type starts with ``prefix`` (two index lookups)."""
+    every = every_node_starts_with(prefix, dialect)
+    return bool(connection.execute(sa.select(every)).scalar())
 
 
 def _as_list(value: Any) -> list[Any]:

@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import datetime
 import uuid
+from collections.abc import Callable
 from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any
 
@@ -158,6 +159,19 @@ def starts_with(column: Any, prefix: str, dialect: str) -> ColumnElement[bool]:
     return like(column, escaped + "%", dialect)
 
 
+def every_node_starts_with(prefix: str, dialect: str) -> ColumnElement[bool]:
+    """True when every node's type starts with ``prefix``: the types that do
+    sort together, so the smallest and largest type settle it."""
+    node = get_tables().node
+    ends = [
+        starts_with(
+            sa.select(edge(node.c.node_type)).scalar_subquery(), prefix, dialect
+        )
+        for edge in (sa.func.min, sa.func.max)
+    ]
+    return sa.and_(*ends)
+
+
 def _is_string_column(column: Any) -> bool:
     return isinstance(column.type, sa.String) and not isinstance(
         column.type, UUIDText | JSONDocument
@@ -239,12 +253,20 @@ class Projection:
 class Compiler:
     """Turns a :class:`~queries.builder.QueryBuilder` into one dialect's SELECT."""
 
-    def __init__(self, builder: QueryBuilder, dialect: str) -> None:
+    def __init__(
+        self,
+        builder: QueryBuilder,
+        dialect: str,
+        covers_every_node: Callable[[str], bool] | None = None,
+    ) -> None:
         self.builder = builder
         self.dialect = dialect
         self.tables = get_tables()
         self.aliases: dict[str, Any] = {}
         self.kinds = builder._tags
+        # Asks the database whether every node's type starts with a prefix.
+        self.covers_every_node = covers_every_node
+        self.probes: list[Any] = []
 
     def _table(self, kind: str) -> sa.Table:
         return {
@@ -263,11 +285,15 @@ class Compiler:
         for vertex in path[1:]:
             source = self._join(source, vertex)
         for vertex in path:
-            where.extend(self._vertex_conditions(vertex, self.aliases[vertex.tag]))
+            where.extend(
+                self._vertex_conditions(vertex, self.aliases[vertex.tag], top=True)
+            )
         for tag, spec in self.builder._filters.items():
             if self.kinds[tag] == "link" and tag not in {v.tag for v in path}:
                 where.append(self.filters(self.aliases[tag], "link", spec))
         columns, projections = self._projections()
+        for probe in self.probes:
+            source = sa.join(probe, source, sa.true())
         statement = sa.select(*columns).select_from(source).where(*where)
         if self.builder._distinct:
             statement = statement.distinct()
@@ -284,20 +310,57 @@ class Compiler:
             statement = statement.offset(self.builder._offset)
         return statement, projections
 
-    def _vertex_conditions(self, vertex: Vertex, table: Any) -> list[Any]:
+    def _vertex_conditions(
+        self, vertex: Vertex, table: Any, *, top: bool = False
+    ) -> list[Any]:
         conditions = []
         if vertex.kind == "node" and vertex.node_type:
             prefix, is_prefix = type_prefix(vertex.node_type, vertex.subclassing)
             column = table.c.node_type
-            conditions.append(
-                starts_with(column, prefix, self.dialect)
-                if is_prefix
-                else column == prefix
-            )
+            if not is_prefix:
+                conditions.append(column == prefix)
+            elif top and self._prefix_covers_every_node(prefix):
+                # After the filters: SQLite tests conditions in the order
+                # written, and this one rarely rejects a row.
+                spec = self.builder._filters.get(vertex.tag)
+                if spec:
+                    conditions.append(self.filters(table, vertex.kind, spec))
+                conditions.append(
+                    sa.or_(
+                        self._every_node_probe(prefix),
+                        starts_with(column, prefix, self.dialect),
+                    )
+                )
+                return conditions
+            else:
+                conditions.append(starts_with(column, prefix, self.dialect))
         spec = self.builder._filters.get(vertex.tag)
         if spec:
             conditions.append(self.filters(table, vertex.kind, spec))
         return conditions
+
+    def _prefix_covers_every_node(self, prefix: str) -> bool:
+        return (
+            self.dialect == "sqlite"
+            and self.covers_every_node is not None
+            and self.covers_every_node(prefix)
+        )
+
+    def _every_node_probe(self, prefix: str) -> Any:
+        """A column true when every node's type starts with ``prefix``.
+
+        When a type filter keeps every node, SQLite still tests each row's
+        type, or walks the type index and fetches each row from the table:
+        both cost more than the JSON filters that follow. The answer comes
+        from one row, computed once from the two ends of the type index and
+        joined in, so a row's own type is read only when some node falls
+        outside. The statement stays exact whatever was written since the
+        caller asked :meth:`covers_every_node`.
+        """
+        every = every_node_starts_with(prefix, self.dialect)
+        probe = sa.select(every.label("every")).subquery()
+        self.probes.append(probe)
+        return probe.c.every
 
     # -- joins
 

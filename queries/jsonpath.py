@@ -15,6 +15,7 @@ keys only; array elements are reached with ``contains``.
 from __future__ import annotations
 
 import json
+import math
 import operator
 from collections.abc import Callable
 from typing import Any
@@ -40,6 +41,29 @@ _SQLITE_TYPES = {
 # Constant type names, spelled out in the SQL like the paths.
 _SQLITE_NUMBERS = (sa.literal_column("'integer'"), sa.literal_column("'real'"))
 _SQLITE_TEXT = sa.literal_column("'text'")
+
+
+def _number_bounds(
+    compare: Callable[[Any, Any], Any], value: int | float
+) -> tuple[float, float] | None:
+    """Inclusive ``(low, high)`` holding exactly the numbers ``x`` for which
+    ``compare(x, value)`` holds, or None when floats cannot say it exactly.
+
+    SQLite compares integers with reals exactly, so the float next to
+    ``value`` turns a strict comparison into an inclusive one.
+    """
+    if isinstance(value, int) and abs(value) > 2**53:
+        return None
+    point = float(value)
+    if not math.isfinite(point):
+        return None
+    inf = math.inf
+    below, at, above = (bool(compare(x, point)) for x in (-inf, point, inf))
+    low = -inf if below else point if at else math.nextafter(point, inf)
+    high = inf if above else point if at else math.nextafter(point, -inf)
+    if below and above:
+        return None
+    return low, high
 
 
 def is_scalar(value: Any) -> bool:
@@ -148,10 +172,17 @@ class JsonPath:
         if self.dialect != "sqlite" or compare(0, value) or compare(1, value):
             return compare(self.number(), value)
         # Cheaper than asking json_type: SQLite sorts text above every number,
-        # so "< ''" drops strings, arrays and objects, and booleans (0 and 1
-        # once extracted) cannot satisfy this comparison anyway.
+        # so a range with infinite ends drops strings, arrays and objects, and
+        # booleans (0 and 1 once extracted) cannot satisfy this comparison
+        # anyway. BETWEEN extracts the value once per row where two
+        # comparisons would extract it twice.
         extracted = sa.func.json_extract(self.document, self._sqlite_path())
-        return sa.and_(compare(extracted, value), extracted < sa.literal_column("''"))
+        bounds = _number_bounds(compare, value)
+        if bounds is None:
+            return sa.and_(
+                compare(extracted, value), extracted < sa.literal_column("''")
+            )
+        return extracted.between(*bounds)
 
     def length(self) -> Any:
         """The number of elements of an array; NULL for anything else."""

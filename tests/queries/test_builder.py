@@ -367,3 +367,48 @@ def test_naive_datetimes_are_read_in_the_site_time_zone(graph):
     naive = datetime.datetime.now() + datetime.timedelta(days=1)
     assert labels({"ctime": {"<": naive}}, "Int") == ["t"]
     assert node.ctime is not None
+
+
+def test_json_number_ranges_are_exact_at_their_ends(graph):
+    values = {
+        "int": 2,
+        "above": 2.000000000000001,
+        "below": 1.9999999999999998,
+        "three": 3,
+        "negative": -2,
+        "huge": 2**60 + 1,
+        "text": "2",
+        "zero": 0,
+        "true": True,
+    }
+    for label, value in values.items():
+        graph.node(DICT, label=label, attributes={"n": value})
+    assert labels({"attributes.n": {">": 2}}) == ["above", "huge", "three"]
+    assert labels({"attributes.n": {">=": 2}}) == ["above", "huge", "int", "three"]
+    assert labels({"attributes.n": {">": 2.0}}) == ["above", "huge", "three"]
+    assert labels({"attributes.n": {"<": -1}}) == ["negative"]
+    assert labels({"attributes.n": {"<=": -2}}) == ["negative"]
+    assert labels({"attributes.n": {"<": -2}}) == []
+    assert labels({"attributes.n": 2}) == ["int"]
+    assert labels({"attributes.n": {"!>": 2}}) == [
+        "below",
+        "int",
+        "negative",
+        "text",
+        "true",
+        "zero",
+    ]
+
+
+def test_type_filters_hold_whether_or_not_every_node_matches(graph):
+    graph.node(INT, label="i", attributes={"v": 1})
+    graph.node("data.core.int.Int.Sub.", label="sub", attributes={"v": 2})
+    only_ints = {"attributes.v": {">": 0}}
+    assert labels(only_ints, "Int") == ["i", "sub"]
+    assert QueryBuilder().append("Int", filters=only_ints).count() == 2
+    graph.node("data.core.integer.X.", label="x", attributes={"v": 3})
+    graph.node(FLOAT, label="f", attributes={"v": 4})
+    assert labels(only_ints, "Int") == ["i", "sub"]
+    assert labels(only_ints, "data.") == ["f", "i", "sub", "x"]
+    assert QueryBuilder().append("Int", filters=only_ints).count() == 2
+    assert labels(only_ints, "Float") == ["f"]
