@@ -64,7 +64,29 @@ def cursor() -> Iterator[Any]:
         else:
             # Django's own error classes, as its cursor would raise them.
             with connection.wrap_database_errors:
-                yield wrapper.cursor
+                if connection.vendor == "sqlite":
+                    yield QmarkCursor(wrapper.cursor)
+                else:
+                    yield wrapper.cursor
+
+
+class QmarkCursor:
+    """SQLite's own cursor, taking the ``%s`` placeholders of the SQL here.
+
+    Django's SQLite cursor rewrites them with a regular expression, which on
+    a statement with thousands of them costs about a tenth of running it.
+    The statements of this module carry no literal ``%``, so a plain replace
+    does the same rewrite.
+    """
+
+    def __init__(self, wrapped: sqlite3.Cursor) -> None:
+        self._cursor = wrapped
+
+    def execute(self, sql: str, params: Sequence[Any] = ()) -> sqlite3.Cursor:
+        return sqlite3.Cursor.execute(self._cursor, sql.replace("%s", "?"), params)
+
+    def fetchall(self) -> list[Any]:
+        return self._cursor.fetchall()
 
 
 def new_uuids(count: int) -> list[str]:
@@ -289,6 +311,10 @@ def closure(
         )
         if kinds
     ]
+    # SQLite would probe the (end, type) index once per pk and type; probing
+    # by pk alone and filtering the few links each node has is a third
+    # faster. The unary plus is SQLite's way to say so.
+    type_column = "+type" if connection.vendor == "sqlite" else "type"
     visited = set(start)
     frontier = set(start)
     with cursor() as statement:
@@ -299,7 +325,8 @@ def closure(
                 for chunk in chunked(frontier, size):
                     statement.execute(
                         f"SELECT {wanted} FROM {LINK_TABLE} WHERE {known} IN "
-                        f"({marks(len(chunk))}) AND type IN ({marks(len(kinds))})",
+                        f"({marks(len(chunk))}) "
+                        f"AND {type_column} IN ({marks(len(kinds))})",
                         [*chunk, *kinds],
                     )
                     found.update(row[0] for row in statement.fetchall())
