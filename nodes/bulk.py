@@ -192,11 +192,6 @@ def insert_object_references(trees: Iterable[tuple[int, Any]]) -> None:
         insert_rows(OBJECT_TABLE, ("node_id", "key"), rows)
 
 
-def object_keys_of(pks: Iterable[int]) -> set[str]:
-    """The objects that the nodes ``pks`` reference."""
-    return _object_keys("node_id", pks)
-
-
 def referenced_object_keys(keys: Iterable[str] | None = None) -> set[str]:
     """Those of ``keys`` (all, for ``None``) that some node still references."""
     if keys is None:

@@ -173,15 +173,23 @@ class DbNodeObject(models.Model):
     than a read of every node's tree.
     """
 
+    # No index of its own: the unique (node, key) index serves node lookups.
     node = models.ForeignKey(
-        DbNode, on_delete=models.CASCADE, related_name="object_references"
+        DbNode,
+        on_delete=models.CASCADE,
+        related_name="object_references",
+        db_index=False,
     )
-    # Indexed: "is this object still referenced?" on deletion and maintenance.
-    key = models.CharField(max_length=255, db_index=True)
+    key = models.CharField(max_length=255)
 
     class Meta:
         db_table = "db_dbnode_object"
         verbose_name = "object reference"
+        indexes = [
+            # "Is this object still referenced?" on deletion and maintenance;
+            # a plain index, as keys are never matched with LIKE.
+            models.Index(fields=["key"], name="db_dbnode_object_key"),
+        ]
         constraints = [
             models.UniqueConstraint(
                 fields=["node", "key"], name="db_dbnode_object_node_key_unique"
