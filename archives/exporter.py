@@ -19,15 +19,14 @@ from pathlib import Path
 from typing import Any
 
 from django.contrib.auth import get_user_model
-from django.db.models import Q
 from tqdm import tqdm
 
 from aiidasite.exceptions import InputValidationError, NotExistent
 from archives import format as fmt
+from nodes import bulk
 from nodes.models import DbGroup, DbLink, DbNode
 from repository import get_backend, iter_keys
 
-QUERY_CHUNK = 900
 COMPRESSION_LEVEL = 6
 
 
@@ -44,11 +43,6 @@ class ExportSummary:
         return asdict(self)
 
 
-def chunks(items: list, size: int = QUERY_CHUNK):
-    for start in range(0, len(items), size):
-        yield items[start : start + size]
-
-
 def export_closure(start: Iterable[int]) -> set[int]:
     """``start`` grown by the export rules until nothing more is added."""
     forward = [
@@ -61,23 +55,7 @@ def export_closure(start: Iterable[int]) -> set[int]:
         for name, on in fmt.EXPORT_RULES.items()
         if on and name.endswith("_backward")
     ]
-    selected = set(start)
-    frontier = sorted(selected)
-    while frontier:
-        found = set()
-        for chunk in chunks(frontier):
-            links = DbLink.objects.filter(
-                Q(input_id__in=chunk, type__in=forward)
-                | Q(output_id__in=chunk, type__in=backward)
-            ).values_list("input_id", "output_id", "type")
-            for source, target, kind in links:
-                if source in chunk and kind in forward:
-                    found.add(target)
-                if target in chunk and kind in backward:
-                    found.add(source)
-        frontier = sorted(found - selected)
-        selected.update(frontier)
-    return selected
+    return bulk.closure(set(start), forward, backward)
 
 
 def starting_nodes(
@@ -91,7 +69,7 @@ def starting_nodes(
         raise InputValidationError("nothing to export: give nodes, groups or 'all'")
     pks = set(node_pks)
     found = set()
-    for chunk in chunks(sorted(pks)):
+    for chunk in bulk.chunked(sorted(pks)):
         found.update(DbNode.objects.filter(pk__in=chunk).values_list("pk", flat=True))
     if pks - found:
         raise NotExistent(f"no node with pk {sorted(pks - found)[0]}")
@@ -122,7 +100,7 @@ class ArchiveWriter:
     def write_nodes(self, pks: list[int]) -> tuple[set[int], set[str]]:
         users, keys = set(), set()
         bar = tqdm(total=len(pks), desc="Nodes", disable=not self.progress)
-        for chunk in chunks(pks):
+        for chunk in bulk.chunked(pks):
             rows = []
             for node in DbNode.objects.filter(pk__in=chunk).order_by("pk"):
                 users.add(node.user_id)
@@ -151,7 +129,7 @@ class ArchiveWriter:
 
     def write_links(self, pks: set[int]) -> int:
         ordered, count = sorted(pks), 0
-        for chunk in chunks(ordered):
+        for chunk in bulk.chunked(ordered):
             rows = [
                 row
                 for row in DbLink.objects.filter(output_id__in=chunk)

@@ -29,7 +29,6 @@ from repository.services import storing_objects
 
 # Rows compared to decide whether an existing UUID holds the same node.
 IMMUTABLE_FIELDS = ("node_type", "process_type", "attributes", "repository_metadata")
-QUERY_CHUNK = 900  # below SQLite's oldest limit of 999 bound variables
 # Objects up to this size are read whole and written to packs in batches;
 # larger ones are streamed, so an archive never has to fit in memory.
 SMALL_OBJECT = 4 * 1024 * 1024
@@ -57,11 +56,6 @@ class ImportSummary:
 
     def as_dict(self) -> dict[str, Any]:
         return asdict(self)
-
-
-def chunks(items: list, size: int = QUERY_CHUNK):
-    for start in range(0, len(items), size):
-        yield items[start : start + size]
 
 
 class ArchiveImporter:
@@ -214,7 +208,7 @@ class ArchiveImporter:
     def import_files(self) -> None:
         keys = sorted(self.required_keys)
         present = set()
-        for chunk in chunks(keys, 10_000):
+        for chunk in bulk.chunked(keys, 10_000):
             flags = self.backend.has_objects(chunk)
             present.update(key for key, flag in zip(chunk, flags, strict=True) if flag)
         missing = [key for key in keys if key not in present]
@@ -286,7 +280,7 @@ class ArchiveImporter:
         """The links between pre-existing nodes that are not stored yet."""
         stored = set()
         outputs = sorted({output for _, output, _, _ in links})
-        for chunk in chunks(outputs):
+        for chunk in bulk.chunked(outputs):
             stored.update(
                 DbLink.objects.filter(output_id__in=chunk).values_list(
                     "input_id", "output_id", "label", "type"
@@ -314,7 +308,7 @@ class ArchiveImporter:
                         f"group membership {row['id']} refers to a missing entity"
                     ) from None
         group_pks = sorted({group_pk for group_pk, _ in pairs})
-        for chunk in chunks(group_pks):
+        for chunk in bulk.chunked(group_pks):
             pairs -= set(
                 membership.objects.filter(dbgroup_id__in=chunk).values_list(
                     "dbgroup_id", "dbnode_id"

@@ -194,22 +194,14 @@ def insert_object_references(trees: Iterable[tuple[int, Any]]) -> None:
 
 def referenced_object_keys(keys: Iterable[str] | None = None) -> set[str]:
     """Those of ``keys`` (all, for ``None``) that some node still references."""
-    if keys is None:
-        with cursor() as statement:
-            statement.execute(f"SELECT DISTINCT key FROM {OBJECT_TABLE}")
-            return {row[0] for row in statement.fetchall()}
-    return _object_keys("key", keys)
-
-
-def _object_keys(column: str, values: Iterable[Any]) -> set[str]:
+    sql = f"SELECT DISTINCT key FROM {OBJECT_TABLE}"
     found: set[str] = set()
     with cursor() as statement:
-        for chunk in chunked(set(values)):
-            statement.execute(
-                f"SELECT DISTINCT key FROM {OBJECT_TABLE} WHERE {column} IN "
-                f"({marks(len(chunk))})",
-                chunk,
-            )
+        if keys is None:
+            statement.execute(sql)
+            return {row[0] for row in statement.fetchall()}
+        for chunk in chunked(set(keys)):
+            statement.execute(f"{sql} WHERE key IN ({marks(len(chunk))})", chunk)
             found.update(row[0] for row in statement.fetchall())
     return found
 
