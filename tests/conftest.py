@@ -11,6 +11,8 @@ import pytest
 from django.test import override_settings
 from rest_framework.test import APIClient
 
+from repository.handler import reset_backend
+
 
 @pytest.fixture(autouse=True, scope="session")
 def isolated_repository(tmp_path_factory: pytest.TempPathFactory):
@@ -24,6 +26,19 @@ def isolated_repository(tmp_path_factory: pytest.TempPathFactory):
         },
     ):
         yield folder
+
+
+@pytest.fixture
+def configured_repository(settings, tmp_path: Path) -> Path:
+    """Point the site's repository setting at an empty folder for one test."""
+    folder = tmp_path / "site-repository"
+    settings.AIIDASITE_REPOSITORY_PATH = folder
+    settings.AIIDASITE_REPOSITORY = {
+        "BACKEND": "repository.backends.DiskObjectStoreRepositoryBackend",
+        "OPTIONS": {"folder": str(folder)},
+    }
+    yield folder
+    reset_backend()
 
 
 @pytest.fixture(autouse=True)

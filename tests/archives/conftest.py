@@ -49,11 +49,6 @@ def damaged(bands_archive, tmp_path):
 
 
 @pytest.fixture(autouse=True)
-def fresh_repository(settings, tmp_path):
+def fresh_repository(configured_repository):
     """An empty container per test: archive tests count and check its objects."""
-    folder = tmp_path / "repository"
-    settings.AIIDASITE_REPOSITORY = {
-        "BACKEND": "repository.backends.DiskObjectStoreRepositoryBackend",
-        "OPTIONS": {"folder": str(folder)},
-    }
-    return folder
+    return configured_repository

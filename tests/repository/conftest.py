@@ -13,7 +13,6 @@ from repository.backends import (
     DiskObjectStoreRepositoryBackend,
     SandboxRepositoryBackend,
 )
-from repository.handler import reset_backend
 
 
 def make_disk_objectstore(folder: Path) -> DiskObjectStoreRepositoryBackend:
@@ -37,19 +36,6 @@ def backend(request, tmp_path: Path) -> AbstractRepositoryBackend:
 @pytest.fixture
 def dos_backend(tmp_path: Path) -> DiskObjectStoreRepositoryBackend:
     return make_disk_objectstore(tmp_path / "container")
-
-
-@pytest.fixture
-def configured_repository(settings, tmp_path: Path) -> Path:
-    """Point the site's repository setting at an empty folder for one test."""
-    folder = tmp_path / "site-repository"
-    settings.AIIDASITE_REPOSITORY_PATH = folder
-    settings.AIIDASITE_REPOSITORY = {
-        "BACKEND": "repository.backends.DiskObjectStoreRepositoryBackend",
-        "OPTIONS": {"folder": str(folder)},
-    }
-    yield folder
-    reset_backend()
 
 
 @pytest.fixture
