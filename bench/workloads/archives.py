@@ -1,36 +1,21 @@
 """Archive import: a generated AiiDA archive of chains of calculations.
 
-The reference is aiida-core's own ``import_archive`` on the same file, run in
-a separate virtual environment (``AIIDASITE_AIIDA_PYTHON``, or ``.aiida-venv``
-beside the project, created on first use) with a fresh ``core.sqlite_dos``
-profile. If aiida-core cannot be installed, the line has no ratio.
+The reference is aiida-core's own ``import_archive`` on the same file, on a
+fresh profile (see ``bench.aiida_reference``). If aiida-core cannot be
+installed, the line has no ratio.
 """
 
 from __future__ import annotations
 
 import json
-import os
 import random
 import sqlite3
-import subprocess
-import sys
 import uuid
 import zipfile
 from pathlib import Path
 
+from bench.aiida_reference import run_aiida
 from bench.registry import Stopwatch, Timing, workload
-
-ROOT = Path(__file__).resolve().parents[2]
-AIIDA_VERSION = "2.9.4"
-AIIDA_SCRIPT = """
-import sys, time
-from aiida import load_profile
-from aiida.tools.archive import import_archive
-load_profile()
-start = time.perf_counter()
-import_archive(sys.argv[1])
-print(time.perf_counter() - start)
-"""
 
 
 def write_archive(path: Path, nodes: int, files: int) -> None:
@@ -95,56 +80,6 @@ def write_archive(path: Path, nodes: int, files: int) -> None:
     db_path.unlink()
 
 
-def aiida_python() -> Path | None:
-    """A python with aiida-core, installing one beside the project if needed."""
-    named = os.environ.get("AIIDASITE_AIIDA_PYTHON")
-    if named:
-        return Path(named) if Path(named).is_file() else None
-    venv = ROOT / ".aiida-venv"
-    python = venv / "bin" / "python"
-    if not python.is_file():
-        print(f"installing aiida-core {AIIDA_VERSION} into {venv} ...", file=sys.stderr)
-        try:
-            subprocess.run([sys.executable, "-m", "venv", str(venv)], check=True)
-            subprocess.run(
-                [
-                    str(python),
-                    "-m",
-                    "pip",
-                    "install",
-                    "-q",
-                    f"aiida-core=={AIIDA_VERSION}",
-                ],
-                check=True,
-                capture_output=True,
-            )
-        except subprocess.CalledProcessError:
-            return None
-    return python
-
-
-def aiida_import_seconds(archive: Path, workdir: Path) -> float | None:
-    python = aiida_python()
-    if python is None:
-        return None
-    env = {**os.environ, "AIIDA_PATH": str(workdir / "aiida")}
-    verdi = str(python.with_name("verdi"))
-    subprocess.run(
-        [verdi, "presto", "--profile-name", "bench"],
-        env=env,
-        check=True,
-        capture_output=True,
-    )
-    result = subprocess.run(
-        [str(python), "-c", AIIDA_SCRIPT, str(archive)],
-        env=env,
-        capture_output=True,
-        text=True,
-        check=True,
-    )
-    return float(result.stdout.split()[-1])
-
-
 @workload("archives.import", small=3_000, medium=30_000, large=100_000)
 def archive_import_nodes(n: int, workdir: Path) -> Timing:
     """Import a generated archive of n nodes with links and n/10 files."""
@@ -156,10 +91,10 @@ def archive_import_nodes(n: int, workdir: Path) -> Timing:
     with ours():
         summary = archive_import(str(archive))
     assert summary.nodes_new == n, summary
-    reference = aiida_import_seconds(archive, workdir)
+    measured = run_aiida("import_archive", workdir, archive)
     return Timing(
         ours.seconds,
-        reference,
-        reference="aiida-core import" if reference else "",
+        measured and measured["seconds"],
+        reference="aiida-core import" if measured else "",
         unit="nodes",
     )

@@ -21,7 +21,7 @@ def _user():
     return user
 
 
-def _attributes(i: int) -> dict:
+def attributes(i: int) -> dict:
     return {
         "value": i,
         "energy": -155.3 + i * 1e-3,
@@ -56,7 +56,7 @@ def _raw_insert_nodes(cursor, user_id: int, count: int, node_type: str) -> None:
                 now,
                 now,
                 user_id,
-                json.dumps(_attributes(i)),
+                json.dumps(attributes(i)),
             )
             for i in range(count)
         ],
@@ -72,7 +72,7 @@ def store_bulk(n: int, workdir: Path) -> Timing:
     from nodes.services import NodeSpec
 
     user = _user()
-    specs = [NodeSpec(types.DICT, attributes=_attributes(i)) for i in range(n)]
+    specs = [NodeSpec(types.DICT, attributes=attributes(i)) for i in range(n)]
     ours, reference = Stopwatch(), Stopwatch()
     with ours():
         services.nodes_store_bulk(user=user, nodes=specs)
