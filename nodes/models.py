@@ -102,9 +102,14 @@ class DbLink(models.Model):
         verbose_name = "link"
         indexes = [
             # Deletion and provenance walks: "links of these types out of /
-            # into this set of nodes".
-            models.Index(fields=["input", "type"], name="db_dblink_input_type"),
-            models.Index(fields=["output", "type"], name="db_dblink_output_type"),
+            # into this set of nodes". Each also holds the far end, so a walk
+            # step reads the index alone, never the table.
+            models.Index(
+                fields=["input", "type", "output"], name="db_dblink_input_walk"
+            ),
+            models.Index(
+                fields=["output", "type", "input"], name="db_dblink_output_walk"
+            ),
         ]
         # The link rules that a concurrent writer could otherwise break
         # between the services' checks and their INSERT.

@@ -141,15 +141,20 @@ def closest_parents(
     try:
         for begin in range(0, len(wanted), chunk_size):
             chunk = wanted[begin : begin + chunk_size]
-            present = set(
-                session.execute(sa.select(node.c.id).where(node.c.id.in_(chunk)))
-                .scalars()
-                .all()
-            )
-            missing = [pk for pk in chunk if pk not in present]
-            if missing:
-                raise NotExistent(f"No node with pk {', '.join(map(str, missing))}.")
             nearest = dict(session.execute(_nearest_statement(chunk, matches)).all())
+            # Only a pk with no answer can be one with no node.
+            unanswered = [pk for pk in chunk if pk not in nearest]
+            if unanswered:
+                present = set(
+                    session.execute(
+                        sa.select(node.c.id).where(node.c.id.in_(unanswered))
+                    ).scalars()
+                )
+                missing = [pk for pk in unanswered if pk not in present]
+                if missing:
+                    raise NotExistent(
+                        f"No node with pk {', '.join(map(str, missing))}."
+                    )
             found.update({pk: nearest.get(pk) for pk in chunk})
             if progress is not None:
                 progress(len(chunk))

@@ -246,8 +246,21 @@ def test_closest_parents_is_one_recursive_statement_per_chunk(graph):
         )
     assert all(parent is not None for parent in parents.values())
     assert len(set(parents.values())) == 4
+    # Every pk answered: the recursive statement alone, once per chunk.
+    assert len(executed) == 1 and "RECURSIVE" in executed[0].upper()
+    with recorded_statements() as executed:
+        QueryManager().get_closest_parents(
+            [leaf.pk for leaf in leaves], node_type=STRUCTURE, chunk_size=2
+        )
     assert len(executed) == 2
-    assert any("RECURSIVE" in s.upper() for s in executed)
+    # A pk without an answer costs one existence check more.
+    orphan = graph.node(DICT)
+    with recorded_statements() as executed:
+        parents = QueryManager().get_closest_parents(
+            [leaves[0].pk, orphan.pk], node_type=STRUCTURE
+        )
+    assert parents[orphan.pk] is None and parents[leaves[0].pk] is not None
+    assert len(executed) == 2
 
 
 def test_closest_parents_refuse_missing_and_malformed_pks(graph):
