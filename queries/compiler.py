@@ -12,6 +12,7 @@ import datetime
 import uuid
 from collections.abc import Callable
 from dataclasses import dataclass
+from operator import eq, ge, gt, le, lt
 from typing import TYPE_CHECKING, Any
 
 import sqlalchemy as sa
@@ -79,13 +80,7 @@ FIELDS = {
     "link": ("id", "input_id", "output_id", "label", "type"),
 }
 PROVENANCE_LINK_TYPES = ("create", "input_calc")
-COMPARISONS = {
-    "==": lambda a, b: a == b,
-    ">": lambda a, b: a > b,
-    ">=": lambda a, b: a >= b,
-    "<": lambda a, b: a < b,
-    "<=": lambda a, b: a <= b,
-}
+COMPARISONS = {"==": eq, ">": gt, ">=": ge, "<": lt, "<=": le}
 JSON_ONLY_OPERATORS = (
     "has_key",
     "contains",

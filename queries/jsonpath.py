@@ -21,7 +21,7 @@ from collections.abc import Callable
 from typing import Any
 
 import sqlalchemy as sa
-from sqlalchemy.dialects.postgresql import ARRAY, JSONB
+from sqlalchemy.dialects.postgresql import ARRAY, JSONB, JSONPATH
 from sqlalchemy.sql.elements import ColumnElement
 
 from aiidasite.exceptions import InputValidationError
@@ -37,6 +37,15 @@ _SQLITE_TYPES = {
     "false": "boolean",
 }
 
+
+# SQL/JSON path comparisons, which compare numbers only with numbers.
+_PG_PATH_OPERATORS = {
+    operator.eq: "==",
+    operator.gt: ">",
+    operator.ge: ">=",
+    operator.lt: "<",
+    operator.le: "<=",
+}
 
 # Constant type names, spelled out in the SQL like the paths.
 _SQLITE_NUMBERS = (sa.literal_column("'integer'"), sa.literal_column("'real'"))
@@ -169,7 +178,9 @@ class JsonPath:
         self, compare: Callable[[Any, Any], Any], value: int | float
     ) -> ColumnElement[bool]:
         """``compare(number at the path, value)``; false for any other type."""
-        if self.dialect != "sqlite" or compare(0, value) or compare(1, value):
+        if self.dialect == "postgresql":
+            return self._pg_compare_number(compare, value)
+        if compare(0, value) or compare(1, value):
             return compare(self.number(), value)
         # Cheaper than asking json_type: SQLite sorts text above every number,
         # so a range with infinite ends drops strings, arrays and objects, and
@@ -183,6 +194,25 @@ class JsonPath:
                 compare(extracted, value), extracted < sa.literal_column("''")
             )
         return extracted.between(*bounds)
+
+    def _pg_compare_number(
+        self, compare: Callable[[Any, Any], Any], value: int | float
+    ) -> ColumnElement[bool]:
+        symbol = _PG_PATH_OPERATORS.get(compare)
+        if symbol is None or not math.isfinite(value):
+            return compare(self.number(), value)
+        # A path predicate reads the value once and compares it exactly as a
+        # number, where a type check and a cast to float would read it twice
+        # (and round integers beyond 2**53). ``strict``: an array is not
+        # searched for a matching element.
+        keys = "".join(f".{json.dumps(key)}" for key in self.keys)
+        return sa.func.jsonb_path_exists(
+            self.document,
+            sa.literal(f"strict ${keys} ? (@ {symbol} $value)", JSONPATH),
+            sa.cast(sa.literal(json.dumps({"value": value}), sa.Text), JSONB),
+            sa.true(),
+            type_=sa.Boolean,
+        )
 
     def length(self) -> Any:
         """The number of elements of an array; NULL for anything else."""

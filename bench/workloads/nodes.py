@@ -11,7 +11,7 @@ import json
 import uuid
 from pathlib import Path
 
-from bench.registry import Stopwatch, Timing, workload
+from bench.registry import Stopwatch, Timing, settle, workload
 
 
 def _user():
@@ -189,6 +189,7 @@ def _delete_chains(n: int, files: bool) -> Timing:
     depth = 10
     heads, _, ours_keys = _chains(user, n // depth, depth, files)
     _, reference_pks, reference_keys = _chains(user, n // depth, depth, files)
+    settle()
     backend = get_backend()
     ours, reference = Stopwatch(), Stopwatch()
     with ours():

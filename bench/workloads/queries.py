@@ -16,7 +16,7 @@ from collections.abc import Callable
 from pathlib import Path
 from typing import Any
 
-from bench.registry import Timing, workload
+from bench.registry import Timing, settle, workload
 
 STRUCTURE = "data.core.structure.StructureData."
 TYPES = (
@@ -84,6 +84,7 @@ def creation_statistics(n: int, workdir: Path) -> Timing:
             ),
             batch_size=batch,
         )
+    settle()
     ours, stats = best_of(QueryManager().get_creation_statistics)
     if connection.vendor == "sqlite":
         day = "substr(ctime, 1, 10)"
@@ -147,6 +148,7 @@ def closest_parents(n: int, workdir: Path) -> Timing:
                 )
             )
     DbLink.objects.bulk_create(links, batch_size=10_000)
+    settle()
     leaves = [nodes[(chain + 1) * depth - 1].pk for chain in range(n)]
     ours, parents = best_of(
         lambda: QueryManager().get_closest_parents(leaves, node_type=STRUCTURE)
@@ -174,6 +176,7 @@ def attribute_nodes(n: int) -> None:
         ),
         batch_size=10_000,
     )
+    settle()
 
 
 def attribute_sql(select: str) -> str:

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import datetime
+import math
 
 import pytest
 
@@ -390,6 +391,14 @@ def test_json_number_ranges_are_exact_at_their_ends(graph):
     assert labels({"attributes.n": {"<=": -2}}) == ["negative"]
     assert labels({"attributes.n": {"<": -2}}) == []
     assert labels({"attributes.n": 2}) == ["int"]
+    # Integers beyond a float's 53 bits compare exactly on both databases.
+    assert labels({"attributes.n": {">": 2**60}}) == ["huge"]
+    assert labels({"attributes.n": {">=": 2**60 + 2}}) == []
+    assert labels({"attributes.n": 2**60 + 1}) == ["huge"]
+    assert labels({"attributes.n": 2**60}) == []
+    numbers = ["above", "below", "huge", "int", "negative", "three", "zero"]
+    assert labels({"attributes.n": {"<": math.inf}}) == numbers
+    assert labels({"attributes.n": {">": -math.inf}}) == numbers
     assert labels({"attributes.n": {"!>": 2}}) == [
         "below",
         "int",
