@@ -13,7 +13,7 @@ from django.utils.html import format_html
 
 from aiidasite.exceptions import InputValidationError
 from settingsapp.jsonvalue import validate_json_value
-from settingsapp.manager import validate_key
+from settingsapp.manager import SettingsManager, validate_key
 from settingsapp.models import DbSetting
 
 
@@ -63,6 +63,24 @@ class DbSettingAdmin(admin.ModelAdmin):
         if obj is not None:
             return ("key", *self.readonly_fields)
         return self.readonly_fields
+
+    # Writes go through the manager, as from the API and the command: one
+    # upsert, one set of rules.
+    def save_model(
+        self, request: HttpRequest, obj: DbSetting, form: Any, change: bool
+    ) -> None:
+        stored = SettingsManager().set(obj.key, obj.val, obj.description or "")
+        # The admin's messages and redirects need the row it did not save.
+        obj.pk = DbSetting.objects.values_list("pk", flat=True).get(key=obj.key)
+        obj.time = stored.time
+
+    def delete_model(self, request: HttpRequest, obj: DbSetting) -> None:
+        SettingsManager().delete(obj.key)
+
+    def delete_queryset(self, request: HttpRequest, queryset: Any) -> None:
+        manager = SettingsManager()
+        for key in queryset.values_list("key", flat=True):
+            manager.delete(key)
 
     @admin.display(description="value")
     def short_value(self, obj: DbSetting) -> str:

@@ -60,3 +60,35 @@ def test_add_form_refuses_invalid_json_and_empty_key(admin_client_):
     assert page.status_code == 200
     assert page.context["adminform"].form.errors.keys() >= {"key", "val"}
     assert DbSetting.objects.count() == count
+
+
+def test_add_then_delete_from_the_admin(admin_client_):
+    response = admin_client_.post(
+        "/admin/settingsapp/dbsetting/add/",
+        {"key": "added.key", "val": '{"n": 1}', "description": "from the admin"},
+    )
+    assert response.status_code == 302
+    row = DbSetting.objects.get(key="added.key")
+    assert response.url == "/admin/settingsapp/dbsetting/"
+    setting = SettingsManager().get("added.key")
+    assert (setting.value, setting.description) == ({"n": 1}, "from the admin")
+    assert setting.time is not None
+
+    page = admin_client_.post(
+        f"/admin/settingsapp/dbsetting/{row.pk}/delete/", {"post": "yes"}
+    )
+    assert page.status_code == 302
+    assert "added.key" not in SettingsManager()
+
+
+def test_bulk_delete_action_removes_the_chosen_settings(admin_client_):
+    for key in ("a.one", "a.two", "b.kept"):
+        SettingsManager().set(key, 0)
+    chosen = DbSetting.objects.filter(key__startswith="a.").values_list("pk", flat=True)
+    response = admin_client_.post(
+        "/admin/settingsapp/dbsetting/",
+        {"action": "delete_selected", "_selected_action": list(chosen), "post": "yes"},
+    )
+    assert response.status_code == 302
+    keys = {s.key for s in SettingsManager().all()}
+    assert "b.kept" in keys and not keys & {"a.one", "a.two"}
