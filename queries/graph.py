@@ -152,9 +152,7 @@ def closest_parents(
                 )
                 missing = [pk for pk in unanswered if pk not in present]
                 if missing:
-                    raise NotExistent(
-                        f"No node with pk {', '.join(map(str, missing))}."
-                    )
+                    raise NotExistent(f"no node with pk {', '.join(map(str, missing))}")
             found.update({pk: nearest.get(pk) for pk in chunk})
             if progress is not None:
                 progress(len(chunk))

@@ -105,7 +105,7 @@ class QueryManager:
             else:
                 missing.append(str(group))
         if missing:
-            raise NotExistent(f"No group {', '.join(missing)}.")
+            raise NotExistent(f"no group {', '.join(map(repr, missing))}")
         return resolved
 
     def query_group(

@@ -40,7 +40,7 @@ def user_pk_get(*, user: str | int) -> int:
     lookup = {"pk": int(user)} if str(user).isdigit() else {"username": user}
     pk = model.objects.filter(**lookup).values_list("pk", flat=True).first()
     if pk is None:
-        raise NotExistent(f"No user {user}.")
+        raise NotExistent(f"no user {str(user)!r}")
     return pk
 
 
@@ -184,7 +184,7 @@ def query_file_read(*, path: str) -> QueryBuilder:
         )
     file = Path.cwd() / relative
     if not file.is_file():
-        raise NotExistent(f"No query file {path}.")
+        raise NotExistent(f"no query file {str(path)!r}")
     try:
         data = json.loads(file.read_text(encoding="utf-8"))
     except (UnicodeDecodeError, json.JSONDecodeError) as exc:

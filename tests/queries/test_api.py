@@ -41,7 +41,7 @@ def test_statistics_of_everyone_and_of_one_user(api_client, graph, django_user_m
 def test_statistics_of_an_unknown_user_is_404(api_client):
     response = api_client.get("/api/v1/statistics/?user=nobody")
     assert response.status_code == 404
-    assert response.json() == {"detail": "No user nobody."}
+    assert response.json() == {"detail": "no user 'nobody'"}
 
 
 def test_querybuilder_pages_through_rows(client, graph):
@@ -159,7 +159,7 @@ def test_bands_list_formulas_and_filters(api_client, graph):
     )
     missing = api_client.get("/api/v1/bands/?group=ghost")
     assert missing.status_code == 404
-    assert missing.json() == {"detail": "No group ghost."}
+    assert missing.json() == {"detail": "no group 'ghost'"}
     assert api_client.get("/api/v1/bands/?past_days=zero").status_code == 400
 
 
@@ -198,7 +198,7 @@ def test_closest_parents_refuses_bad_input(client):
     )
     missing = client.post("/api/v1/closest-parents/", {"pks": [987654]}, format="json")
     assert missing.status_code == 404
-    assert missing.json() == {"detail": "No node with pk 987654."}
+    assert missing.json() == {"detail": "no node with pk 987654"}
     bad_type = client.post(
         "/api/v1/closest-parents/",
         {"pks": [1], "node_type": "Structure"},

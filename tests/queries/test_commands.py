@@ -49,7 +49,7 @@ def test_statistics_as_text_and_json(graph):
 
 
 def test_statistics_of_an_unknown_user_fails(graph):
-    with pytest.raises(CommandError, match="No user ghost"):
+    with pytest.raises(CommandError, match="no user 'ghost'"):
         run("statistics", "--user", "ghost")
 
 
@@ -78,7 +78,7 @@ def test_bands_list_shows_formulas(bands_graph):
 
 
 def test_bands_list_refuses_unknown_groups_and_bad_days(bands_graph):
-    with pytest.raises(CommandError, match="No group nope"):
+    with pytest.raises(CommandError, match="no group 'nope'"):
         run("bands", "list", "--group", "nope")
     with pytest.raises(CommandError, match="past-days"):
         run("bands", "list", "--past-days", "0")
@@ -93,7 +93,7 @@ def test_closest_parents_prints_one_line_per_pk(bands_graph, graph):
     assert text.splitlines() == [f"{bands.pk}\t{structure.pk}", f"{loose.pk}\t-"]
     rows = json.loads(run("closest_parents", str(bands.pk), "--format", "json"))
     assert rows == [{"pk": bands.pk, "parent": calc.pk}]
-    with pytest.raises(CommandError, match="No node with pk 424242"):
+    with pytest.raises(CommandError, match="no node with pk 424242"):
         run("closest_parents", "424242")
 
 
@@ -121,7 +121,7 @@ def test_query_refuses_paths_outside_the_working_directory(tmp_path, monkeypatch
     for path in ["../q.json", "/etc/passwd", "sub/../../q.json"]:
         with pytest.raises(CommandError, match="Refusing"):
             run("query", path)
-    with pytest.raises(CommandError, match="No query file"):
+    with pytest.raises(CommandError, match="no query file"):
         run("query", "missing.json")
     Path("bad.json").write_text("{not json")
     with pytest.raises(CommandError, match="not JSON"):
@@ -149,4 +149,4 @@ def test_a_failing_command_exits_1_with_one_line(tmp_path):
         text=True,
     )
     assert result.returncode == 1
-    assert result.stderr.strip().splitlines() == ["CommandError: No node with pk 77."]
+    assert result.stderr.strip().splitlines() == ["CommandError: no node with pk 77"]
