@@ -50,6 +50,15 @@ class Stopwatch:
             self.seconds += lap
 
 
+def fresh_tables() -> None:
+    """Empty graph tables: each workload starts as on a new database, as the
+    aiida-core references do on their new profiles."""
+    from nodes.models import DbGroup, DbLink, DbNode, DbNodeObject
+
+    for model in (DbNodeObject, DbLink, DbGroup, DbNode):
+        model.objects.all().delete()
+
+
 def settle() -> None:
     """Planner statistics for the rows a workload just built, as a database
     in service has them (PostgreSQL's autovacuum); SQLite keeps none unless

@@ -12,7 +12,7 @@ import sys
 import tempfile
 from pathlib import Path
 
-from bench.registry import SCALES, WORKLOADS, Timing, Workload
+from bench.registry import SCALES, WORKLOADS, Timing, Workload, fresh_tables
 
 RESULTS = Path(__file__).with_name("RESULTS.md")
 HEADER = f"{'name':<34} {'n':>8} {'seconds':>9} {'rate/s':>12} {'ratio':>7}  reference"
@@ -68,6 +68,8 @@ def run(workloads: list[Workload], scale: str, workdir: Path) -> list[str]:
         n = item.sizes[scale]
         scratch = workdir / item.name
         scratch.mkdir(parents=True, exist_ok=True)
+        if item.needs_db:
+            fresh_tables()
         timing = item.fn(n, scratch)
         row = format_row(item.name, n, timing)
         print(row, flush=True)

@@ -16,7 +16,7 @@ from collections.abc import Callable
 from pathlib import Path
 from typing import Any
 
-from bench.registry import Timing, settle, workload
+from bench.registry import Timing, fresh_tables, settle, workload
 
 STRUCTURE = "data.core.structure.StructureData."
 TYPES = (
@@ -43,14 +43,6 @@ def bench_user() -> Any:
 
     user, _ = get_user_model().objects.get_or_create(username="bench")
     return user
-
-
-def fresh_tables() -> None:
-    from nodes.models import DbGroup, DbLink, DbNode
-
-    DbLink.objects.all().delete()
-    DbGroup.objects.all().delete()
-    DbNode.objects.all().delete()
 
 
 def raw(sql: str, params: list[Any] | None = None) -> list[tuple[Any, ...]]:
