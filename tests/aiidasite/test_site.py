@@ -73,3 +73,17 @@ def test_openapi_schema_validates_without_warnings(tmp_path):
     call_command("spectacular", "--validate", "--fail-on-warn", "--file", str(target))
 
     assert "/api/v1/nodes/" in target.read_text()
+
+
+@pytest.mark.django_db
+def test_sqlite_connections_use_wal_and_a_large_page_cache():
+    from django.db import connection
+
+    if connection.vendor != "sqlite":
+        pytest.skip("SQLite connection settings")
+    with connection.cursor() as cursor:
+        cursor.execute("PRAGMA cache_size")
+        assert cursor.fetchone()[0] == -64 * 1024
+        cursor.execute("PRAGMA journal_mode")
+        # The test database lives in memory, which keeps its own journal.
+        assert cursor.fetchone()[0] in {"wal", "memory"}
