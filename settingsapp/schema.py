@@ -241,14 +241,19 @@ class BackendManager:
             return False
         return True
 
+    def _stored(self, key: str, missing: Any) -> Any:
+        """The value stored under ``key``; ``missing`` without the setting or
+        the settings table."""
+        if not self._has_settings_table():
+            return missing
+        try:
+            return self.get_settings_manager().get(key).value
+        except NotExistent:
+            return missing
+
     def get_schema_version_database(self) -> SchemaVersion | None:
         """The version recorded under ``db|schemaversion``, or ``None``."""
-        if not self._has_settings_table():
-            return None
-        try:
-            value = self.get_settings_manager().get(SCHEMA_VERSION_KEY).value
-        except NotExistent:
-            return None
+        value = self._stored(SCHEMA_VERSION_KEY, None)
         return value if isinstance(value, dict) else None
 
     def set_schema_version_database(self, version: Mapping[str, str]) -> None:
@@ -266,13 +271,7 @@ class BackendManager:
 
     def get_schema_generation_database(self) -> int:
         """The generation recorded in the database (the first one if none)."""
-        if not self._has_settings_table():
-            return FIRST_GENERATION
-        try:
-            value = self.get_settings_manager().get(SCHEMA_GENERATION_KEY).value
-        except NotExistent:
-            return FIRST_GENERATION
-        return int(value)
+        return int(self._stored(SCHEMA_GENERATION_KEY, FIRST_GENERATION))
 
     def set_schema_generation_database(self, generation: int) -> None:
         """:raises NotExistent: if the settings table does not exist."""
