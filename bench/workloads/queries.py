@@ -16,7 +16,7 @@ from collections.abc import Callable
 from pathlib import Path
 from typing import Any
 
-from bench.registry import Timing, fresh_tables, settle, workload
+from bench.registry import Timing, settle, workload
 
 STRUCTURE = "data.core.structure.StructureData."
 TYPES = (
@@ -61,7 +61,6 @@ def creation_statistics(n: int, workdir: Path) -> Timing:
     from nodes.models import DbNode
     from queries.manager import QueryManager
 
-    fresh_tables()
     user = bench_user()
     start = datetime.datetime(2024, 1, 1, tzinfo=datetime.UTC)
     step = datetime.timedelta(days=365) / n
@@ -116,7 +115,6 @@ def closest_parents(n: int, workdir: Path) -> Timing:
     from nodes.models import DbLink, DbNode
     from queries.manager import QueryManager
 
-    fresh_tables()
     user = bench_user()
     depth = 10
     kinds = [STRUCTURE] + [
@@ -155,7 +153,6 @@ def closest_parents(n: int, workdir: Path) -> Timing:
 def attribute_nodes(n: int) -> None:
     from nodes.models import DbNode
 
-    fresh_tables()
     user = bench_user()
     DbNode.objects.bulk_create(
         (
