@@ -46,6 +46,22 @@ def insert_links(rows: list[tuple[int, int, str, str]]) -> None:
     )
 
 
+def insert_chains(count: int, kinds: list[str]) -> list[list[int]]:
+    """``count`` chains of ``len(kinds)`` nodes of these types, data and
+    processes taking turns: each process takes the node before it as input
+    and creates the node after it. The pks, chain by chain."""
+    depth = len(kinds)
+    pks = insert_nodes([{"node_type": kinds[i % depth]} for i in range(count * depth)])
+    chains = [pks[start : start + depth] for start in range(0, len(pks), depth)]
+    links = []
+    for chain in chains:
+        for step in range(1, depth):
+            link = ("x", "input_calc") if step % 2 else ("result", "create")
+            links.append((chain[step - 1], chain[step], *link))
+    insert_links(links)
+    return chains
+
+
 def once(fn: Callable[[], Any]) -> tuple[float, Any]:
     start = time.perf_counter()
     result = fn()
