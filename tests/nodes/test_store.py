@@ -257,34 +257,28 @@ def test_store_needs_a_stored_user(django_user_model):
     assert not DbNode.objects.exists()
 
 
-def test_the_database_itself_refuses_a_second_creator(make_node):
+@pytest.mark.parametrize(
+    ("source", "target", "link_type"),
+    [
+        (types.CALCJOB, types.INT, "create"),  # one creator per data node
+        (types.WORKCHAIN, types.CALCJOB, "call_calc"),  # one caller per process
+    ],
+)
+def test_the_database_itself_refuses_a_second_creator_or_caller(
+    make_node, source, target, link_type
+):
     from django.db import IntegrityError, transaction
 
     from nodes import bulk
 
-    data = make_node(types.INT)
-    first, second = make_node(types.CALCJOB), make_node(types.CALCJOB)
-    columns = ("input_id", "output_id", "label", "type")
-    bulk.insert_rows(bulk.LINK_TABLE, columns, [(first.pk, data.pk, "a", "create")])
+    node = make_node(target)
+    first, second = make_node(source), make_node(source)
+    bulk.insert_rows(
+        bulk.LINK_TABLE, bulk.LINK_COLUMNS, [(first.pk, node.pk, "a", link_type)]
+    )
     # What a writer racing past the rule checks would meet.
     with pytest.raises(IntegrityError), transaction.atomic():
         bulk.insert_rows(
-            bulk.LINK_TABLE, columns, [(second.pk, data.pk, "b", "create")]
+            bulk.LINK_TABLE, bulk.LINK_COLUMNS, [(second.pk, node.pk, "b", link_type)]
         )
-    assert DbLink.objects.filter(output=data).count() == 1
-
-
-def test_the_database_itself_refuses_a_second_caller(make_node):
-    from django.db import IntegrityError, transaction
-
-    from nodes import bulk
-
-    calc = make_node(types.CALCJOB)
-    first, second = make_node(types.WORKCHAIN), make_node(types.WORKCHAIN)
-    columns = ("input_id", "output_id", "label", "type")
-    bulk.insert_rows(bulk.LINK_TABLE, columns, [(first.pk, calc.pk, "a", "call_calc")])
-    with pytest.raises(IntegrityError), transaction.atomic():
-        bulk.insert_rows(
-            bulk.LINK_TABLE, columns, [(second.pk, calc.pk, "b", "call_calc")]
-        )
-    assert DbLink.objects.filter(output=calc).count() == 1
+    assert DbLink.objects.filter(output=node).count() == 1
