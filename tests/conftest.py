@@ -13,6 +13,10 @@ from rest_framework.test import APIClient
 
 from repository.handler import reset_backend
 
+# Larger data beside the repository (``../shared/data``); a fresh clone has
+# none, so tests that read it skip.
+SHARED_DATA = Path(__file__).resolve().parents[2] / "shared" / "data"
+
 
 @pytest.fixture(autouse=True, scope="session")
 def isolated_repository(tmp_path_factory: pytest.TempPathFactory):
@@ -45,6 +49,14 @@ def configured_repository(settings, tmp_path: Path) -> Path:
 def fast_password_hashing(settings) -> None:
     """Users made by fixtures need no real key stretching."""
     settings.PASSWORD_HASHERS = ["django.contrib.auth.hashers.MD5PasswordHasher"]
+
+
+@pytest.fixture
+def shared_data() -> Path:
+    """The ``../shared/data`` folder; the test is skipped when it is absent."""
+    if not SHARED_DATA.is_dir():
+        pytest.skip(f"{SHARED_DATA} is absent (a clone without ../shared)")
+    return SHARED_DATA
 
 
 @pytest.fixture
