@@ -72,3 +72,10 @@ class QueryTimeout(AiidaSiteError):
     """A query ran longer than the server allows and was cancelled."""
 
     status_code = 503
+
+
+class ObjectInUse(AiidaSiteError):
+    """The object cannot be deleted while other rows use it (a computer with
+    nodes)."""
+
+    status_code = 409

@@ -80,7 +80,11 @@ INSTALLED_APPS = [
     "aiidasite",
     "settingsapp",
     "repository",
+    "users",
+    "computers",
     "nodes",
+    "comments",
+    "logs",
     "queries",
     "archives",
 ]

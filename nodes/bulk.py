@@ -16,7 +16,7 @@ import sqlite3
 from collections.abc import Iterable, Iterator, Sequence
 from typing import Any
 
-from django.db import connection
+from django.db import connection, models
 
 from aiidasite.exceptions import NotExistent
 from nodes.links import Link
@@ -327,13 +327,55 @@ def _decoded(value: Any) -> Any:
     return json.loads(value) if isinstance(value, str) else value
 
 
+def dependent_tables() -> list[tuple[str, str, str]]:
+    """``(table, column, what)`` of the rows other apps keep per node that go
+    with it: those whose foreign key to the node cascades (comments, logs).
+
+    Read from the models, so this module needs to know no other app; the
+    links, object references and memberships are handled beside it.
+    """
+    handled = {LINK_TABLE, OBJECT_TABLE}
+    return [
+        (
+            relation.related_model._meta.db_table,
+            relation.field.column,
+            str(relation.related_model._meta.verbose_name_plural),
+        )
+        for relation in DbNode._meta.related_objects
+        if not relation.many_to_many
+        and relation.on_delete is models.CASCADE
+        and relation.related_model._meta.db_table not in handled
+    ]
+
+
+def count_dependents(pks: Iterable[int]) -> dict[str, int]:
+    """How many rows of each :func:`dependent_tables` kind go with ``pks``:
+    ``{"comments": 2, "log records": 5}``."""
+    counts: dict[str, int] = {}
+    with cursor() as statement:
+        for table, column, what in dependent_tables():
+            counts[what] = 0
+            for chunk in chunked(sorted(set(pks))):
+                statement.execute(
+                    f"SELECT COUNT(*) FROM {table} "
+                    f"WHERE {column} IN ({marks(len(chunk))})",
+                    chunk,
+                )
+                counts[what] += statement.fetchall()[0][0]
+    return counts
+
+
 def delete_rows(pks: Sequence[int]) -> set[str]:
-    """Delete these nodes with their object references, links and group
-    memberships; the keys of the objects they referenced."""
+    """Delete these nodes with their object references, links, group
+    memberships and dependent rows (comments, logs); the keys of the objects
+    they referenced."""
     keys: set[str] = set()
+    dependents = dependent_tables()
     with cursor() as statement:
         for chunk in chunked(pks):
             where = f"IN ({marks(len(chunk))})"
+            for table, column, _ in dependents:
+                statement.execute(f"DELETE FROM {table} WHERE {column} {where}", chunk)
             # The references say which objects may now be orphans as they go.
             statement.execute(
                 f"DELETE FROM {OBJECT_TABLE} WHERE node_id {where} RETURNING key",

@@ -74,3 +74,9 @@ def delete_nodes_and_connections(pks: Iterable[int]) -> None:
             # The rows are gone for good by then; objects a failure leaves behind
             # are orphans that `repository maintain` removes.
             transaction.on_commit(lambda: files.delete_objects(orphans), robust=True)
+
+
+def deletion_dependents(pks: Iterable[int]) -> dict[str, int]:
+    """What else goes with these nodes, by kind: ``{"comments": 2,
+    "log records": 5}`` (comments and logs go with their node in AiiDA)."""
+    return bulk.count_dependents(pks)

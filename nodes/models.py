@@ -47,6 +47,15 @@ class DbNode(models.Model):
     user = models.ForeignKey(
         settings.AUTH_USER_MODEL, on_delete=models.PROTECT, related_name="dbnodes"
     )
+    # The computer a calculation ran on or a code sits on; one in use cannot
+    # be deleted.
+    dbcomputer = models.ForeignKey(
+        "computers.DbComputer",
+        on_delete=models.PROTECT,
+        null=True,
+        blank=True,
+        related_name="dbnodes",
+    )
     attributes = models.JSONField(default=dict, blank=True)
     extras = models.JSONField(default=dict, blank=True)
     repository_metadata = models.JSONField(default=dict, blank=True)

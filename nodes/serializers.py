@@ -139,6 +139,10 @@ class DeleteQuerySerializer(serializers.Serializer):
 class DeleteResultSerializer(serializers.Serializer):
     dry_run = serializers.BooleanField()
     deleted = serializers.ListField(child=serializers.IntegerField())
+    also_deleted = serializers.DictField(
+        child=serializers.IntegerField(),
+        help_text="rows that go with the nodes, by kind (comments, log records)",
+    )
 
 
 class FileEntrySerializer(serializers.Serializer):

@@ -30,7 +30,11 @@ from aiidasite.exceptions import (
 )
 from nodes import bulk, files, types
 from nodes import links as link_rules
-from nodes.deletion import delete_nodes, delete_nodes_and_connections
+from nodes.deletion import (
+    delete_nodes,
+    delete_nodes_and_connections,
+    deletion_dependents,
+)
 from nodes.files import (
     FileContent,
     node_file_entries,
@@ -49,6 +53,7 @@ __all__ = [
     "NodeSpec",
     "delete_nodes",
     "delete_nodes_and_connections",
+    "deletion_dependents",
     "group_add_nodes",
     "group_create",
     "group_delete",

@@ -127,8 +127,18 @@ class NodeDetailView(APIView):
         query.is_valid(raise_exception=True)
         options = dict(query.validated_data)
         node = services.node_get(identifier=identifier)
-        deleted = services.delete_nodes([node.pk], **options)
-        return Response({"dry_run": options["dry_run"], "deleted": sorted(deleted)})
+        dry_run = options.pop("dry_run")
+        # Counted first: once deleted, the comments and logs are gone.
+        found = services.delete_nodes([node.pk], dry_run=True, **options)
+        dependents = services.deletion_dependents(found)
+        deleted = services.delete_nodes([node.pk], dry_run=dry_run, **options)
+        return Response(
+            {
+                "dry_run": dry_run,
+                "deleted": sorted(deleted),
+                "also_deleted": dependents,
+            }
+        )
 
 
 class NodeLinksView(generics.ListAPIView):

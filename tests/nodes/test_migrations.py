@@ -43,3 +43,20 @@ def test_object_references_are_filled_from_existing_file_trees(django_user_model
 def executor_leaf_targets():
     executor = MigrationExecutor(connection)
     return executor.loader.graph.leaf_nodes()
+
+
+@pytest.mark.django_db(transaction=True)
+def test_nodes_keep_every_row_when_computers_arrive(django_user_model):
+    old = migrate([("nodes", "0006_link_walk_indexes")])
+    user = django_user_model.objects.create(username="migrator")
+    node_model = old.get_model("nodes", "DbNode")
+    kept = node_model.objects.create(
+        node_type="process.calculation.calcjob.CalcJobNode.", user_id=user.pk
+    )
+    try:
+        new = migrate(executor_leaf_targets())
+        node = new.get_model("nodes", "DbNode").objects.get(pk=kept.pk)
+        assert node.uuid == kept.uuid
+        assert node.dbcomputer_id is None
+    finally:
+        migrate(executor_leaf_targets())

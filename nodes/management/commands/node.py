@@ -148,18 +148,23 @@ class Command(BaseCommand):
             "call_work_forward": call_work_forward,
         }
         found = services.delete_nodes(pks, dry_run=True, **rules)
+        dependents = services.deletion_dependents(found)
         if dry_run:
-            self.report(found, format, verb="would delete")
+            self.report(found, format, verb="would delete", dependents=dependents)
             return
         if not force:
-            self.confirm(found)
+            self.confirm(found, dependents)
         deleted = services.delete_nodes(pks, dry_run=False, **rules)
-        self.report(deleted, format, verb="deleted")
+        self.report(deleted, format, verb="deleted", dependents=dependents)
 
-    def report(self, pks: set[int], format: str, *, verb: str) -> None:
+    def report(
+        self, pks: set[int], format: str, *, verb: str, dependents: dict[str, int]
+    ) -> None:
         ordered = sorted(pks)
         if format == "json":
-            self.stdout.write(json.dumps({"action": verb, "nodes": ordered}))
+            self.stdout.write(
+                json.dumps({"action": verb, "nodes": ordered, "also": dependents})
+            )
             return
         if self.verbosity == 0:
             return
@@ -171,15 +176,18 @@ class Command(BaseCommand):
             + " ".join(map(str, ordered[:50]))
             + (" ..." if len(ordered) > 50 else "")
         )
+        also = ", ".join(f"{count} {what}" for what, count in dependents.items())
+        if also:
+            self.stdout.write(f"  with their {also}")
 
-    def confirm(self, pks: set[int]) -> None:
+    def confirm(self, pks: set[int], dependents: dict[str, int]) -> None:
         stdin = sys.stdin
         if stdin is None or not stdin.isatty():
             raise CommandError(
                 f"refusing to delete {len(pks)} nodes without confirmation: "
                 "no terminal to ask on; pass --force (or --dry-run to look first)"
             )
-        self.report(pks, "text", verb="will delete")
+        self.report(pks, "text", verb="will delete", dependents=dependents)
         answer = input("Delete them? [y/N] ")
         if answer.strip().lower() not in ("y", "yes"):
             raise CommandError("deletion cancelled; nothing was deleted")

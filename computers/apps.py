@@ -1,0 +1,6 @@
+from django.apps import AppConfig
+
+
+class ComputersConfig(AppConfig):
+    name = "computers"
+    verbose_name = "Computers"
