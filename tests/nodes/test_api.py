@@ -262,6 +262,7 @@ def test_delete_dry_run_then_for_real(client_of, calc_graph):
     assert response.json() == {
         "dry_run": True,
         "deleted": sorted([structure.pk, calc.pk, bands.pk]),
+        "also_deleted": {"comments": 0, "log records": 0},
     }
     assert DbNode.objects.count() == 3
     response = client_of.delete(url + "?create_forward=false")

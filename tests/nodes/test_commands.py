@@ -64,6 +64,7 @@ def test_delete_dry_run_lists_and_keeps(chain):
     assert data == {
         "action": "would delete",
         "nodes": sorted([structure.pk, calc.pk, folder.pk]),
+        "also": {"comments": 0, "log records": 0},
     }
     assert DbNode.objects.count() == 3
 
