@@ -17,7 +17,6 @@ from dataclasses import dataclass, field
 from typing import Any
 
 from django.db import IntegrityError, connection, transaction
-from django.db.models import QuerySet
 from django.utils import timezone
 
 from aiidasite.exceptions import (
@@ -28,6 +27,7 @@ from aiidasite.exceptions import (
     StoringNotAllowed,
     UniquenessError,
 )
+from aiidasite.prepared import PreparedLookup
 from nodes import bulk, files, types
 from nodes import links as link_rules
 from nodes.deletion import (
@@ -108,6 +108,8 @@ class IncomingLink:
 
 # What a link shows of the nodes at its ends.
 LINK_END_FIELDS = ("id", "uuid", "node_type", "label")
+# What node pages show of a node's owner.
+NODE_USER_FIELDS = ("user__username", "user__email")
 # Primary keys are bigints.
 MAX_PK = 2**63
 
@@ -135,6 +137,17 @@ def uuid_prefix(text: str) -> str | None:
     return "-".join(groups)
 
 
+# What every detail page pays per node: compiled once, not per request. Of
+# the user, what pages show of it (the rest loads if asked for).
+_NODE_BY_PK = PreparedLookup(
+    lambda pk: (
+        DbNode.objects.select_related("user")
+        .only(*(f.name for f in DbNode._meta.concrete_fields), *NODE_USER_FIELDS)
+        .filter(pk=pk)
+    )
+)
+
+
 def node_get(*, identifier: int | str) -> DbNode:
     """The node with this pk, UUID or unique UUID prefix.
 
@@ -145,27 +158,27 @@ def node_get(*, identifier: int | str) -> DbNode:
     :raises MultipleObjectsError: if a UUID prefix matches several nodes.
     """
     text = str(identifier).strip()
-    query = DbNode.objects.select_related("user")
     if text.isdigit():
         # Beyond a bigint no row can match (and the database would refuse it).
-        node = query.filter(pk=int(text)).first() if int(text) < MAX_PK else None
+        node = _NODE_BY_PK.get(int(text)) if int(text) < MAX_PK else None
         if node is not None:
             return node
         if len(text) >= 4:
-            found = _by_uuid_prefix(query, uuid_prefix(text) or "", text)
+            found = _by_uuid_prefix(uuid_prefix(text) or "", text)
             if found is not None:
                 return found
         raise NotExistent(f"no node with pk {text}")
     prefix = uuid_prefix(text)
-    found = _by_uuid_prefix(query, prefix, text) if prefix else None
+    found = _by_uuid_prefix(prefix, text) if prefix else None
     if found is None:
         raise NotExistent(f"no node with pk or uuid {text!r}")
     return found
 
 
-def _by_uuid_prefix(query: QuerySet, prefix: str, text: str) -> DbNode | None:
+def _by_uuid_prefix(prefix: str, text: str) -> DbNode | None:
     if not prefix:
         return None
+    query = DbNode.objects.select_related("user")
     if len(prefix) == 36:
         return query.filter(uuid=uuid_module.UUID(prefix)).first()
     matches = list(query.filter(uuid__startswith=prefix)[:2])

@@ -17,6 +17,7 @@ from django.db import DEFAULT_DB_ALIAS, connections, transaction
 from django.utils import timezone
 
 from aiidasite.exceptions import InputValidationError, NotExistent
+from aiidasite.prepared import PreparedLookup
 from settingsapp.jsonvalue import validate_json_value, validate_text
 from settingsapp.models import KEY_MAX_LENGTH, DbSetting
 
@@ -68,6 +69,12 @@ def validate_key(key: Any) -> str:
     return key
 
 
+# Settings are read far more often than written: compiled once, not per read.
+_SETTING_BY_KEY = PreparedLookup(
+    lambda key: DbSetting.objects.filter(key=key), text=True
+)
+
+
 class SettingsManager:
     """Settings of one database, addressed by key.
 
@@ -98,7 +105,7 @@ class SettingsManager:
         :raises InputValidationError: if ``key`` cannot name a setting.
         """
         validate_key(key)
-        row = self._rows().filter(key=key).first()
+        row = _SETTING_BY_KEY.get(key, using=self.using)
         if row is None:
             raise NotExistent(f"no setting with key {key!r}")
         return Setting.from_row(row)
