@@ -8,7 +8,9 @@ tables) and one ``repo/<sha256>`` entry per file object. Dates in
 from __future__ import annotations
 
 import datetime as dt
+import functools
 import json
+import sqlite3
 from typing import Any
 
 EXPORT_VERSION = "main_0001"
@@ -132,6 +134,26 @@ CREATE INDEX ix_db_dblink_input_id ON db_dblink (input_id);
 CREATE INDEX ix_db_dblink_output_id ON db_dblink (output_id);
 CREATE INDEX ix_db_dbgroup_dbnodes_dbnode_id ON db_dbgroup_dbnodes (dbnode_id);
 """
+
+
+@functools.cache
+def table_columns() -> dict[str, frozenset[str]]:
+    """``{table: its column names}`` of :data:`SCHEMA`."""
+    db = sqlite3.connect(":memory:")
+    try:
+        db.executescript(SCHEMA)
+        tables = [
+            row[0]
+            for row in db.execute("SELECT name FROM sqlite_master WHERE type='table'")
+        ]
+        return {
+            table: frozenset(
+                row[1] for row in db.execute(f"PRAGMA table_info({table})")
+            )
+            for table in tables
+        }
+    finally:
+        db.close()
 
 
 def parse_time(value: str | None) -> dt.datetime | None:

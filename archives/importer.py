@@ -11,19 +11,29 @@ rows roll back and the objects this import added are removed again.
 from __future__ import annotations
 
 import json
+from collections.abc import Iterator
+from contextlib import contextmanager
 from dataclasses import asdict, dataclass, field
 from typing import Any
-from uuid import UUID
 
 from django.contrib.auth import get_user_model
 from django.db import IntegrityError, connection, transaction
 from tqdm import tqdm
 
-from aiidasite.exceptions import CorruptArchive, UniquenessError
+from aiidasite.exceptions import (
+    AiidaSiteError,
+    CorruptArchive,
+    InputValidationError,
+    StoringNotAllowed,
+    UniquenessError,
+)
 from archives import format as fmt
 from archives.reader import ArchiveReader
-from nodes import bulk
+from nodes import bulk, validation
+from nodes import links as link_rules
+from nodes.links import Link
 from nodes.models import DbGroup, DbLink, DbNode
+from nodes.services import links_check_acyclic, links_touching
 from repository import get_backend, iter_keys
 from repository.services import storing_objects
 
@@ -32,6 +42,8 @@ IMMUTABLE_FIELDS = ("node_type", "process_type", "attributes", "repository_metad
 # Objects up to this size are read whole and written to packs in batches;
 # larger ones are streamed, so an archive never has to fit in memory.
 SMALL_OBJECT = 4 * 1024 * 1024
+# An error quotes at most this much of the value it refuses.
+MAX_DETAIL = 300
 
 
 @dataclass
@@ -58,6 +70,71 @@ class ImportSummary:
         return asdict(self)
 
 
+@contextmanager
+def archive_row(table: str, row: Any) -> Iterator[None]:
+    """Turn whatever a malformed row of ``table`` raises into one
+    :class:`CorruptArchive` line naming the row.
+
+    The checks themselves are the API writers' (:mod:`nodes.validation`,
+    :mod:`nodes.links`); this only says where the bad value came from.
+    """
+    try:
+        yield
+    except (UniquenessError, CorruptArchive):
+        raise
+    except (
+        AiidaSiteError,
+        ValueError,
+        TypeError,
+        KeyError,
+        IndexError,
+        OverflowError,
+        RecursionError,
+    ) as exc:
+        detail = str(exc)
+        if len(detail) > MAX_DETAIL:
+            detail = detail[:MAX_DETAIL] + "..."
+        raise CorruptArchive(f"{describe_row(table, row)}: {detail}") from None
+
+
+def describe_row(table: str, row: Any) -> str:
+    """``db_dbnode row 7 (uuid ...)``: how errors name an archive row."""
+    try:
+        keys = row.keys()
+    except AttributeError:
+        return f"{table} row"
+    text = f"{table} row {row['id']!r}" if "id" in keys else f"{table} row"
+    if "uuid" in keys and isinstance(row["uuid"], str):
+        text += f" (uuid {row['uuid'][:36]!r})"
+    return text
+
+
+def parse_json(value: Any, where: str) -> Any:
+    """An archive's JSON column parsed; NULL as an empty object."""
+    if value is None:
+        return {}
+    if not isinstance(value, str | bytes):
+        raise InputValidationError(f"{where} is not JSON text")
+    try:
+        return json.loads(value)
+    except RecursionError:
+        raise InputValidationError(f"{where} is nested too deeply") from None
+    except ValueError as exc:
+        raise InputValidationError(f"{where} is not valid JSON ({exc})") from None
+
+
+def parse_time(value: Any, where: str) -> Any:
+    """An archive's time column as an aware datetime, checked as the API
+    checks a ctime."""
+    if not isinstance(value, str):
+        raise InputValidationError(f"{where} must be a datetime, not {value!r}")
+    try:
+        parsed = fmt.parse_time(value)
+    except (ValueError, OverflowError):
+        raise InputValidationError(f"{where} {value[:40]!r} is not a time") from None
+    return validation.clean_time(parsed, where)
+
+
 class ArchiveImporter:
     """One import of one archive; ``run()`` does the work in order."""
 
@@ -68,6 +145,7 @@ class ArchiveImporter:
         self.summary = ImportSummary()
         self.users: dict[int, int] = {}
         self.nodes: dict[int, int] = {}  # archive id -> our pk
+        self.node_types: dict[int, str] = {}  # our pk -> node_type
         self.existing_nodes: set[int] = set()  # archive ids that were present
         self.required_keys: set[str] = set()
         self.added_keys: list[str] = []
@@ -100,14 +178,17 @@ class ArchiveImporter:
         model = get_user_model()
         for batch in self.archive.rows("SELECT * FROM db_dbuser"):
             for row in batch:
-                email = row["email"].strip()
+                with archive_row("db_dbuser", row):
+                    email = validation.clean_email(row["email"])
+                    first_name = validation.clean_text(row["first_name"], "first_name")
+                    last_name = validation.clean_text(row["last_name"], "last_name")
                 user = model.objects.filter(email__iexact=email).order_by("pk").first()
                 if user is None:
                     user = model.objects.create_user(
                         username=self.free_username(email),
                         email=email,
-                        first_name=row["first_name"][:150],
-                        last_name=row["last_name"][:150],
+                        first_name=first_name[:150],
+                        last_name=last_name[:150],
                     )
                     self.summary.users_new += 1
                 self.users[row["id"]] = user.pk
@@ -125,85 +206,111 @@ class ArchiveImporter:
     def import_nodes(self) -> None:
         bar = self.bar("Nodes", self.archive.count("db_dbnode"))
         for batch in self.archive.rows("SELECT * FROM db_dbnode ORDER BY id"):
-            rows = {row["uuid"].replace("-", ""): row for row in batch}
+            rows: dict[str, dict[str, Any]] = {}
+            for row in batch:
+                with archive_row("db_dbnode", row):
+                    node = self.clean_node(row)
+                if node["uuid"] in rows:
+                    raise CorruptArchive(
+                        f"{describe_row('db_dbnode', row)}: the uuid appears twice"
+                    )
+                rows[node["uuid"]] = node
             new_rows = self.match_existing_nodes(rows)
             self.insert_nodes(new_rows)
             self.summary.nodes_new += len(new_rows)
             bar.update(len(batch))
         bar.close()
 
-    def insert_nodes(self, rows: list[Any]) -> None:
-        """Insert archive rows as they are (JSON text, UTC times), mapping
-        their archive ids to our pks; building model instances would cost
-        more than the insert itself."""
+    def clean_node(self, row: Any) -> dict[str, Any]:
+        """An archive node row checked by the rules the API's writers use
+        (:func:`nodes.validation.clean_node`), with its user mapped here.
+
+        :raises InputValidationError: for the first malformed field.
+        """
+        if not isinstance(row["id"], int):
+            raise InputValidationError(f"id {row['id']!r} is not an integer")
+        if row["user_id"] not in self.users:
+            raise InputValidationError(
+                f"refers to user {row['user_id']!r}, which the archive does not hold"
+            )
+        attributes = parse_json(row["attributes"], "attributes")
+        extras = parse_json(row["extras"], "extras")
+        tree = parse_json(row["repository_metadata"], "repository_metadata")
+        columns = validation.clean_node(
+            node_type=row["node_type"],
+            process_type=row["process_type"],
+            label=row["label"],
+            description=row["description"],
+            attributes=attributes,
+            extras=extras,
+        )
+        return {
+            "id": row["id"],
+            "uuid": validation.clean_uuid(row["uuid"]),
+            "columns": columns,
+            "ctime": parse_time(row["ctime"], "ctime"),
+            "mtime": parse_time(row["mtime"], "mtime"),
+            "user_id": self.users[row["user_id"]],
+            "repository_metadata_text": validation.clean_repository_metadata(tree),
+            # Compared with an existing node of the same uuid.
+            "node_type": columns.node_type,
+            "process_type": columns.process_type,
+            "attributes": attributes,
+            "repository_metadata": tree,
+        }
+
+    def insert_nodes(self, rows: list[dict[str, Any]]) -> None:
+        """Insert checked rows, mapping their archive ids to our pks;
+        building model instances would cost more than the insert itself."""
         if not rows:
             return
-        pks = bulk.insert_nodes([self.node_values(row) for row in rows])
+        try:
+            with transaction.atomic():
+                pks = bulk.insert_nodes([self.node_values(row) for row in rows])
+        except IntegrityError as exc:
+            raise CorruptArchive(f"the archive's nodes clash: {exc}") from None
         for row, pk in zip(rows, pks, strict=True):
             self.nodes[row["id"]] = pk
+            self.node_types[pk] = row["node_type"]
+            self.required_keys.update(iter_keys(row["repository_metadata"]))
 
-    def node_values(self, row: Any) -> tuple:
+    def node_values(self, row: dict[str, Any]) -> tuple:
         """The row in ``nodes.bulk.NODE_COLUMNS`` order."""
-        try:
-            user_id = self.users[row["user_id"]]
-        except KeyError:
-            raise CorruptArchive(
-                f"node {row['uuid']} refers to user {row['user_id']}, "
-                "which the archive does not hold"
-            ) from None
-        try:
-            uuid = UUID(row["uuid"]).hex
-            repository_metadata = fmt.parse_json(row["repository_metadata"], {})
-            # Parsed only to refuse malformed JSON; the text is stored as it is.
-            attributes = row["attributes"] or "{}"
-            extras = row["extras"] or "{}"
-            json.loads(attributes), json.loads(extras)
-            ctime, mtime = fmt.parse_time(row["ctime"]), fmt.parse_time(row["mtime"])
-        except (ValueError, TypeError) as exc:
-            raise CorruptArchive(f"node {row['uuid']} is malformed: {exc}") from None
-        self.required_keys.update(iter_keys(repository_metadata))
+        columns = row["columns"]
         return (
-            uuid,
-            row["node_type"],
-            row["process_type"],
-            row["label"] or "",
-            row["description"] or "",
-            connection.ops.adapt_datetimefield_value(ctime),
-            connection.ops.adapt_datetimefield_value(mtime),
-            user_id,
-            attributes,
-            extras,
-            row["repository_metadata"] or "{}",
+            row["uuid"],
+            columns.node_type,
+            columns.process_type,
+            columns.label,
+            columns.description,
+            connection.ops.adapt_datetimefield_value(row["ctime"]),
+            connection.ops.adapt_datetimefield_value(row["mtime"]),
+            row["user_id"],
+            columns.attributes,
+            columns.extras,
+            row["repository_metadata_text"],
         )
 
-    def match_existing_nodes(self, rows: dict[str, Any]) -> list[Any]:
+    def match_existing_nodes(self, rows: dict[str, dict[str, Any]]) -> list[Any]:
         """Map the rows whose UUID exists; answer the others in order."""
         found = DbNode.objects.filter(uuid__in=list(rows)).values(
             "pk", "uuid", *IMMUTABLE_FIELDS
         )
         for existing in found:
-            row = rows.pop(existing["uuid"].hex)
-            incoming = self.node_fields(row)
+            incoming = rows.pop(existing["uuid"].hex)
             for name in IMMUTABLE_FIELDS:
                 if existing[name] != incoming[name]:
                     raise UniquenessError(
                         f"node {existing['uuid']} exists here with a different "
                         f"{name}; the archive conflicts with this database"
                     )
-            self.nodes[row["id"]] = existing["pk"]
-            self.existing_nodes.add(row["id"])
+            self.nodes[incoming["id"]] = existing["pk"]
+            self.node_types[existing["pk"]] = existing["node_type"]
+            self.existing_nodes.add(incoming["id"])
             # An existing node's files must be present too; repair them if not.
             self.required_keys.update(iter_keys(existing["repository_metadata"]))
             self.summary.nodes_existing += 1
         return list(rows.values())
-
-    def node_fields(self, row: Any) -> dict[str, Any]:
-        return {
-            "node_type": row["node_type"],
-            "process_type": row["process_type"],
-            "attributes": fmt.parse_json(row["attributes"], {}),
-            "repository_metadata": fmt.parse_json(row["repository_metadata"], {}),
-        }
 
     def import_files(self) -> None:
         keys = sorted(self.required_keys)
@@ -242,51 +349,88 @@ class ArchiveImporter:
         self.summary.files_existing = len(present)
 
     def import_links(self) -> None:
-        links: list[tuple[int, int, str, str]] = []
+        """Links checked by the API's link rules (:mod:`nodes.links`), against
+        each other and the links stored here, then inserted."""
+        pending: list[tuple[Any, Link]] = []  # (archive row id, link)
         touching_existing = []
         for batch in self.archive.rows("SELECT * FROM db_dblink ORDER BY id"):
             for row in batch:
-                try:
-                    link = (
-                        self.nodes[row["input_id"]],
-                        self.nodes[row["output_id"]],
+                with archive_row("db_dblink", row):
+                    link = Link(
+                        self.node_pk(row["input_id"]),
+                        self.node_pk(row["output_id"]),
                         row["label"],
                         row["type"],
                     )
-                except KeyError:
-                    raise CorruptArchive(
-                        f"link {row['id']} refers to a node the archive lacks"
-                    ) from None
                 if (
                     row["input_id"] in self.existing_nodes
                     and row["output_id"] in self.existing_nodes
                 ):
-                    touching_existing.append(link)
+                    touching_existing.append((row["id"], link))
                 else:
-                    links.append(link)
-        links.extend(self.drop_existing_links(touching_existing))
+                    pending.append((row["id"], link))
+        pending.extend(self.drop_existing_links(touching_existing))
+        links = self.check_links(pending)
+        existing_pks = {self.nodes[node] for node in self.existing_nodes}
         try:
             with transaction.atomic():
                 bulk.insert_rows(bulk.LINK_TABLE, bulk.LINK_COLUMNS, links)
+            links_check_acyclic(new=links, stored_targets=existing_pks)
         except IntegrityError as exc:
             raise CorruptArchive(
                 f"the archive's links break a link rule: {exc}"
             ) from None
+        except StoringNotAllowed as exc:
+            raise CorruptArchive(f"db_dblink: {exc}") from None
         self.summary.links_new = len(links)
 
+    def node_pk(self, archive_id: Any) -> int:
+        try:
+            return self.nodes[archive_id]
+        except (KeyError, TypeError):
+            raise InputValidationError(
+                f"refers to node {archive_id!r}, which the archive does not hold"
+            ) from None
+
+    def check_links(self, pending: list[tuple[Any, Link]]) -> list[Link]:
+        """The links normalized by :func:`nodes.links.check_links`.
+
+        :raises CorruptArchive: naming the first row that breaks a rule.
+        """
+        current = None
+
+        def feed() -> Iterator[Link]:
+            nonlocal current
+            for row_id, link in pending:
+                current = row_id
+                yield link
+
+        existing_pks = {self.nodes[node] for node in self.existing_nodes}
+        near_existing = [
+            link
+            for _, link in pending
+            if link.source in existing_pks or link.target in existing_pks
+        ]
+        try:
+            return link_rules.check_links(
+                feed(), self.node_types, links_touching(near_existing)
+            )
+        except (InputValidationError, StoringNotAllowed) as exc:
+            raise CorruptArchive(f"db_dblink row {current!r}: {exc}") from None
+
     def drop_existing_links(
-        self, links: list[tuple[int, int, str, str]]
-    ) -> list[tuple[int, int, str, str]]:
+        self, links: list[tuple[Any, Link]]
+    ) -> list[tuple[Any, Link]]:
         """The links between pre-existing nodes that are not stored yet."""
         stored = set()
-        outputs = sorted({output for _, output, _, _ in links})
+        outputs = sorted({link.target for _, link in links})
         for chunk in bulk.chunked(outputs):
             stored.update(
                 DbLink.objects.filter(output_id__in=chunk).values_list(
                     "input_id", "output_id", "label", "type"
                 )
             )
-        fresh = [link for link in links if link not in stored]
+        fresh = [(row, link) for row, link in links if link not in stored]
         self.summary.links_existing = len(links) - len(fresh)
         return fresh
 
@@ -294,19 +438,21 @@ class ArchiveImporter:
         groups: dict[int, DbGroup] = {}
         for batch in self.archive.rows("SELECT * FROM db_dbgroup ORDER BY id"):
             for row in batch:
-                groups[row["id"]] = self.group_from_row(row)
+                with archive_row("db_dbgroup", row):
+                    groups[row["id"]] = self.group_from_row(row)
         membership = DbGroup.dbnodes.through
         pairs = set()
         for batch in self.archive.rows("SELECT * FROM db_dbgroup_dbnodes"):
             for row in batch:
-                try:
+                with archive_row("db_dbgroup_dbnodes", row):
+                    if row["dbgroup_id"] not in groups:
+                        raise InputValidationError(
+                            f"refers to group {row['dbgroup_id']!r}, "
+                            "which the archive does not hold"
+                        )
                     pairs.add(
-                        (groups[row["dbgroup_id"]].pk, self.nodes[row["dbnode_id"]])
+                        (groups[row["dbgroup_id"]].pk, self.node_pk(row["dbnode_id"]))
                     )
-                except KeyError:
-                    raise CorruptArchive(
-                        f"group membership {row['id']} refers to a missing entity"
-                    ) from None
         group_pks = sorted({group_pk for group_pk, _ in pairs})
         for chunk in bulk.chunked(group_pks):
             pairs -= set(
@@ -321,16 +467,33 @@ class ArchiveImporter:
         self.summary.memberships_new = len(pairs)
 
     def group_from_row(self, row: Any) -> DbGroup:
-        uuid = row["uuid"].replace("-", "")
+        """The group of an archive row, matched by uuid or created after the
+        checks the API's group writers apply.
+
+        :raises InputValidationError: for a malformed field.
+        """
+        uuid = validation.clean_uuid(row["uuid"])
         group = DbGroup.objects.filter(uuid=uuid).first()
         if group is not None:
             self.summary.groups_existing += 1
             return group
-        label = row["label"]
+        label = validation.clean_group_label(row["label"])
+        type_string = validation.clean_text(
+            row["type_string"], "type_string", validation.MAX_TYPE
+        )
+        fields = {
+            "time": parse_time(row["time"], "time"),
+            "description": validation.clean_text(row["description"], "description"),
+            "extras": validation.clean_dict(
+                parse_json(row["extras"], "extras"), "extras"
+            ),
+        }
+        if row["user_id"] not in self.users:
+            raise InputValidationError(
+                f"refers to user {row['user_id']!r}, which the archive does not hold"
+            )
         suffix = 0
-        while DbGroup.objects.filter(
-            label=label, type_string=row["type_string"]
-        ).exists():
+        while DbGroup.objects.filter(label=label, type_string=type_string).exists():
             suffix += 1
             label = f"{row['label']}_{suffix}"
         if suffix:
@@ -339,11 +502,9 @@ class ArchiveImporter:
         return DbGroup.objects.create(
             uuid=uuid,
             label=label,
-            type_string=row["type_string"],
-            time=fmt.parse_time(row["time"]),
-            description=row["description"] or "",
+            type_string=type_string,
             user_id=self.users[row["user_id"]],
-            extras=fmt.parse_json(row["extras"], {}),
+            **fields,
         )
 
 

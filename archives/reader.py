@@ -7,6 +7,7 @@ import shutil
 import sqlite3
 import tempfile
 import zipfile
+import zlib
 from collections.abc import Iterator
 from contextlib import contextmanager
 from pathlib import Path
@@ -70,8 +71,10 @@ class ArchiveReader:
             raise CorruptArchive(f"{self.path}: unreadable ({exc})") from None
         try:
             metadata = json.loads(raw)
-        except ValueError as exc:
+        except (ValueError, RecursionError) as exc:
             raise CorruptArchive(f"{fmt.METADATA_NAME} is not JSON: {exc}") from None
+        if not isinstance(metadata, dict):
+            raise CorruptArchive(f"{fmt.METADATA_NAME} is not a JSON object")
         version = metadata.get("export_version")
         if version not in fmt.SUPPORTED_VERSIONS:
             supported = ", ".join(sorted(fmt.SUPPORTED_VERSIONS))
@@ -97,24 +100,61 @@ class ArchiveReader:
         db = sqlite3.connect(f"file:{target}?mode=ro", uri=True)
         db.row_factory = sqlite3.Row
         try:
-            db.execute("SELECT id FROM db_dbnode LIMIT 1").fetchall()
+            self._check_schema(db)
         except sqlite3.DatabaseError as exc:
             db.close()
             raise CorruptArchive(f"{self.path}: {fmt.DATABASE_NAME}: {exc}") from None
+        except CorruptArchive:
+            db.close()
+            raise
         return db
 
+    def _check_schema(self, db: sqlite3.Connection) -> None:
+        """Refuse a database whose tables are missing, lack a column, or are
+        views or virtual tables (a recursive view would never finish)."""
+        found = {
+            row[0]: row[1]
+            for row in db.execute(
+                "SELECT name, sql FROM sqlite_master WHERE type IN ('table', 'view')"
+            )
+        }
+        for table, columns in fmt.table_columns().items():
+            sql = found.get(table)
+            if sql is None:
+                raise CorruptArchive(f"{fmt.DATABASE_NAME} has no table {table}")
+            if not sql.lstrip().upper().startswith("CREATE TABLE"):
+                raise CorruptArchive(
+                    f"{fmt.DATABASE_NAME}: {table} is not a plain table"
+                )
+            present = {row[1] for row in db.execute(f"PRAGMA table_info({table})")}
+            if columns - present:
+                raise CorruptArchive(
+                    f"{fmt.DATABASE_NAME}: table {table} lacks column(s) "
+                    f"{', '.join(sorted(columns - present))}"
+                )
+
     def count(self, table: str) -> int:
-        return self.db.execute(f"SELECT COUNT(*) FROM {table}").fetchone()[0]
+        try:
+            return self.db.execute(f"SELECT COUNT(*) FROM {table}").fetchone()[0]
+        except sqlite3.DatabaseError as exc:
+            raise CorruptArchive(f"{fmt.DATABASE_NAME}: {table}: {exc}") from None
 
     def rows(self, sql: str, params: tuple = ()) -> Iterator[list[sqlite3.Row]]:
-        """Yield the result of ``sql`` in batches."""
-        cursor = self.db.execute(sql, params)
-        while batch := cursor.fetchmany(BATCH_SIZE):
-            yield batch
+        """Yield the result of ``sql`` in batches.
+
+        :raises CorruptArchive: if the database cannot answer (damaged pages,
+            values SQLite cannot read).
+        """
+        try:
+            cursor = self.db.execute(sql, params)
+            while batch := cursor.fetchmany(BATCH_SIZE):
+                yield batch
+        except sqlite3.DatabaseError as exc:
+            raise CorruptArchive(f"{fmt.DATABASE_NAME}: {exc}") from None
 
     def node_types(self) -> dict[str, int]:
         sql = "SELECT node_type, COUNT(*) FROM db_dbnode GROUP BY node_type"
-        return {row[0]: row[1] for row in self.db.execute(sql)}
+        return {row[0]: row[1] for batch in self.rows(sql) for row in batch}
 
     def object_keys(self) -> set[str]:
         """Keys of the file objects the zip holds."""
@@ -160,11 +200,15 @@ class ArchiveReader:
 
     @contextmanager
     def open_object(self, key: str) -> Iterator[IO[bytes]]:
+        """A stream of one file object; a damaged member (bad CRC, bad
+        compressed data) raises :class:`CorruptArchive` while it is read."""
         try:
             with self.zip.open(fmt.REPO_PREFIX + key) as handle:
                 yield handle
         except KeyError:
             raise CorruptArchive(f"file object {key} is missing") from None
+        except (zipfile.BadZipFile, zlib.error, EOFError) as exc:
+            raise CorruptArchive(f"file object {key} is damaged: {exc}") from None
 
     def inspect(self) -> dict[str, Any]:
         """Version, entity counts and node types."""

@@ -195,3 +195,34 @@ def check_links(
         seen.add(link)
         accepted.append(link)
     return accepted
+
+
+def check_acyclic(links: Iterable[tuple[int, int]]) -> None:
+    """Refuse ``(source, target)`` pairs that go round in a circle.
+
+    Provenance is a directed acyclic graph: AiiDA only links into unstored
+    nodes, so a cycle cannot arise there (``orm.Node.base.links.validate_incoming``);
+    writers that join stored nodes check it here. Kahn's algorithm, linear
+    in the number of links.
+
+    :raises StoringNotAllowed: naming nodes on or after a cycle.
+    """
+    outgoing: dict[int, list[int]] = {}
+    indegree: dict[int, int] = {}
+    for source, target in links:
+        outgoing.setdefault(source, []).append(target)
+        indegree[target] = indegree.get(target, 0) + 1
+        indegree.setdefault(source, 0)
+    ready = [node for node, count in indegree.items() if count == 0]
+    while ready:
+        node = ready.pop()
+        for target in outgoing.get(node, ()):
+            indegree[target] -= 1
+            if indegree[target] == 0:
+                ready.append(target)
+    stuck = sorted(node for node, count in indegree.items() if count > 0)
+    if stuck:
+        shown = ", ".join(map(str, stuck[:5]))
+        raise StoringNotAllowed(
+            f"the links would make a provenance cycle (among nodes {shown})"
+        )

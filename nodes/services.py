@@ -28,7 +28,7 @@ from aiidasite.exceptions import (
     UniquenessError,
 )
 from aiidasite.prepared import PreparedLookup
-from nodes import bulk, files, types
+from nodes import bulk, files
 from nodes import links as link_rules
 from nodes.deletion import (
     delete_nodes,
@@ -44,8 +44,14 @@ from nodes.files import (
     referenced_keys,
 )
 from nodes.links import Link
-from nodes.models import DbGroup, DbLink, DbNode
-from nodes.validation import clean_dict, clean_text, dump_json
+from nodes.models import DbGroup, DbLink, DbNode, LinkType
+from nodes.validation import (
+    clean_dict,
+    clean_group_label,
+    clean_node,
+    clean_text,
+    clean_time,
+)
 from repository.services import storing_objects
 
 __all__ = [
@@ -62,6 +68,8 @@ __all__ = [
     "group_update",
     "link_add",
     "links_add_bulk",
+    "links_check_acyclic",
+    "links_touching",
     "node_file_entries",
     "node_file_is_directory",
     "node_file_open",
@@ -226,29 +234,28 @@ def node_links(*, node: DbNode) -> tuple[list[DbLink], list[DbLink]]:
 def _node_row(spec: NodeSpec, new_uuid: str, user_id: int, stamp: Any) -> list[Any]:
     """The column values of ``spec`` in ``bulk.NODE_COLUMNS`` order, with the
     file tree still to fill in (last column)."""
-    node_type = types.validate_node_type(spec.node_type)
-    process_type = spec.process_type
-    if process_type is not None:
-        clean_text(process_type, "process_type", 255)
-        if not types.is_process(node_type):
-            raise InputValidationError("only process nodes have a process_type")
+    columns = clean_node(
+        node_type=spec.node_type,
+        process_type=spec.process_type,
+        label=spec.label,
+        description=spec.description,
+        attributes=spec.attributes,
+        extras=spec.extras,
+    )
     if spec.ctime is not None:
-        if not isinstance(spec.ctime, datetime.datetime):
-            raise InputValidationError("ctime must be a datetime")
-        if timezone.is_naive(spec.ctime):
-            raise InputValidationError("ctime must carry a time zone")
-        stamp = connection.ops.adapt_datetimefield_value(spec.ctime)
+        ctime = clean_time(spec.ctime, "ctime")
+        stamp = connection.ops.adapt_datetimefield_value(ctime)
     return [
         new_uuid,
-        node_type,
-        process_type,
-        clean_text(spec.label, "label", 255),
-        clean_text(spec.description, "description"),
+        columns.node_type,
+        columns.process_type,
+        columns.label,
+        columns.description,
         stamp,
         stamp,
         user_id,
-        dump_json(spec.attributes, "attributes"),
-        dump_json(spec.extras, "extras"),
+        columns.attributes,
+        columns.extras,
         "{}",
     ]
 
@@ -328,7 +335,7 @@ def nodes_store_bulk(
     ]
     stored = {end for link in pending for end in link[:2] if end > 0}
     types_by_key.update(bulk.existing_node_types(stored))
-    checked = link_rules.check_links(pending, types_by_key, _links_touching(pending))
+    checked = link_rules.check_links(pending, types_by_key, links_touching(pending))
     # Held until the rows commit, so maintenance never sees these objects
     # unreferenced in between.
     with storing_objects():
@@ -339,17 +346,18 @@ def nodes_store_bulk(
                 row[-1] = json.dumps(tree)
         with transaction.atomic():
             pks = bulk.insert_nodes(rows)
-            _insert_links(
-                [
-                    Link(
-                        pks[-s - 1] if s < 0 else s,
-                        pks[-t - 1] if t < 0 else t,
-                        label,
-                        kind,
-                    )
-                    for s, t, label, kind in checked
-                ]
-            )
+            new_links = [
+                Link(
+                    pks[-s - 1] if s < 0 else s,
+                    pks[-t - 1] if t < 0 else t,
+                    label,
+                    kind,
+                )
+                for s, t, label, kind in checked
+            ]
+            _insert_links(new_links)
+            stored_targets = {link.target for link in checked if link.target > 0}
+            links_check_acyclic(new=new_links, stored_targets=stored_targets)
     return pks
 
 
@@ -368,7 +376,7 @@ def _end_key(end: LinkEnd, stand_in: Mapping[int, int]) -> int:
     return end
 
 
-def _links_touching(new: Sequence[Link]) -> list[Link]:
+def links_touching(new: Sequence[Link]) -> list[Link]:
     """Stored links that could clash with ``new``: into its targets, and out
     of its sources where source labels must be unique."""
     targets = {link.target for link in new if link.target > 0}
@@ -427,11 +435,33 @@ def links_add_bulk(*, links: Iterable[Link | tuple[int, int, str, str]]) -> int:
     stored = {end for link in pending for end in link[:2]}
     with transaction.atomic():
         types_by_key = bulk.existing_node_types(stored)
-        checked = link_rules.check_links(
-            pending, types_by_key, _links_touching(pending)
-        )
+        checked = link_rules.check_links(pending, types_by_key, links_touching(pending))
         _insert_links(checked)
+        links_check_acyclic(new=checked, stored_targets=stored)
     return len(checked)
+
+
+def links_check_acyclic(*, new: Sequence[Link], stored_targets: set[int]) -> None:
+    """Refuse ``new`` links, just written in the open transaction, if they
+    close a provenance cycle.
+
+    A cycle made of new links alone is found among them; one that also runs
+    through links stored before must enter a node of ``stored_targets`` (the
+    pks that existed before this write), so only what those reach is walked.
+
+    :raises StoringNotAllowed: if there is a cycle (the caller's transaction
+        then rolls back).
+    """
+    link_rules.check_acyclic((link.source, link.target) for link in new)
+    risky = {link.target for link in new if link.target in stored_targets}
+    if not risky:
+        return
+    reached = bulk.closure(risky, forward=LinkType.values, backward=())
+    link_rules.check_acyclic(
+        (link.source, link.target)
+        for link in bulk.links_by_end("input_id", reached)
+        if link.target in reached
+    )
 
 
 # --- changing --------------------------------------------------------------
@@ -479,9 +509,7 @@ def group_create(
     :raises InputValidationError: for an empty or malformed label.
     :raises UniquenessError: if a group of that label and type exists.
     """
-    label = clean_text(label, "label", 255).strip()
-    if not label:
-        raise InputValidationError("a group needs a label")
+    label = clean_group_label(label).strip()
     try:
         with transaction.atomic():
             return DbGroup.objects.create(
@@ -551,11 +579,12 @@ def group_update(*, group: DbGroup, changes: Mapping[str, Any]) -> DbGroup:
     """
     for name in ("label", "type_string", "description"):
         if name in changes:
-            value = clean_text(
-                changes[name], name, 255 if name != "description" else None
-            )
-            if name == "label" and not value.strip():
-                raise InputValidationError("a group needs a label")
+            if name == "label":
+                value = clean_group_label(changes[name])
+            else:
+                value = clean_text(
+                    changes[name], name, 255 if name != "description" else None
+                )
             setattr(group, name, value)
     if "extras" in changes:
         group.extras = clean_dict(changes["extras"], "extras")

@@ -1,17 +1,28 @@
-"""What node fields may hold: clean JSON objects and text both databases store.
+"""What node and group fields may hold: the rules every writer applies.
 
-PostgreSQL refuses NUL characters, NaN and infinity in JSON; JSON itself
-turns non-string keys into strings. Each check raises
+The API's writers (:mod:`nodes.services`) and the archive importer call the
+same functions here, so a value is refused or accepted alike whichever way
+it arrives. PostgreSQL refuses NUL characters, NaN and infinity in JSON;
+JSON itself turns non-string keys into strings. Each check raises
 :class:`~aiidasite.exceptions.InputValidationError` naming the field.
 """
 
 from __future__ import annotations
 
+import datetime
 import json
 import math
-from typing import Any
+import uuid as uuid_module
+from typing import Any, NamedTuple
 
 from aiidasite.exceptions import InputValidationError
+from nodes import types
+from repository.tree import File
+
+# Column widths shared with AiiDA's schema (VARCHAR(255)).
+MAX_LABEL = 255
+MAX_TYPE = 255
+MAX_EMAIL = 254
 
 
 def clean_json(value: Any, where: str) -> Any:
@@ -129,3 +140,110 @@ def clean_text(value: Any, where: str, max_length: int | None = None) -> str:
             f"{where}: NUL characters and lone surrogates cannot be stored"
         )
     return value
+
+
+def clean_uuid(value: Any, where: str = "uuid") -> str:
+    """``value`` as the 32 lowercase hex digits both databases store.
+
+    :raises InputValidationError: unless it is a UUID string (dashes optional).
+    """
+    if isinstance(value, uuid_module.UUID):
+        return value.hex
+    if not isinstance(value, str):
+        raise InputValidationError(f"{where} {value!r} is not a UUID")
+    try:
+        return uuid_module.UUID(value).hex
+    except ValueError:
+        raise InputValidationError(f"{where} {value!r} is not a UUID") from None
+
+
+def clean_time(value: Any, where: str) -> datetime.datetime:
+    """``value`` if it is a time-zone-aware datetime.
+
+    :raises InputValidationError: for anything else (None included).
+    """
+    if not isinstance(value, datetime.datetime):
+        raise InputValidationError(f"{where} must be a datetime")
+    if value.tzinfo is None or value.utcoffset() is None:
+        raise InputValidationError(f"{where} must carry a time zone")
+    return value
+
+
+def clean_repository_metadata(value: Any, where: str = "repository_metadata") -> str:
+    """A serialized file tree (AiiDA's ``{"o": {name: {"k": key}}}``) as the
+    JSON text both databases store.
+
+    :raises InputValidationError: if it is not a tree or a name in it is not
+        one path segment (empty, ``.``, ``..``, ``/`` or NUL).
+    """
+    text = dump_json(value, where)
+    # The tree's own parser holds the rule on names (repository.tree).
+    File.from_serialized(value or {})
+    return text
+
+
+class NodeColumns(NamedTuple):
+    """A node's validated fields, JSON ones as the text to store."""
+
+    node_type: str
+    process_type: str | None
+    label: str
+    description: str
+    attributes: str
+    extras: str
+
+
+def clean_node(
+    *,
+    node_type: Any,
+    process_type: Any,
+    label: Any,
+    description: Any,
+    attributes: Any,
+    extras: Any,
+) -> NodeColumns:
+    """A node's fields checked as AiiDA stores them.
+
+    Type strings as :func:`nodes.types.validate_node_type` (aiida-core's
+    ``orm.Node._plugin_type_string``); only process nodes have a
+    ``process_type``; attributes and extras are JSON objects.
+
+    :raises InputValidationError: naming the first field that is malformed.
+    """
+    node_type = clean_text(node_type, "node_type", MAX_TYPE)
+    types.validate_node_type(node_type)
+    if process_type is not None:
+        clean_text(process_type, "process_type", MAX_TYPE)
+        if not types.is_process(node_type):
+            raise InputValidationError("only process nodes have a process_type")
+    return NodeColumns(
+        node_type,
+        process_type,
+        clean_text(label, "label", MAX_LABEL),
+        clean_text(description, "description"),
+        dump_json(attributes, "attributes"),
+        dump_json(extras, "extras"),
+    )
+
+
+def clean_group_label(value: Any) -> str:
+    """A group label: text of at most 255 characters, not only blanks.
+
+    :raises InputValidationError: otherwise.
+    """
+    label = clean_text(value, "label", MAX_LABEL)
+    if not label.strip():
+        raise InputValidationError("a group needs a label")
+    return label
+
+
+def clean_email(value: Any) -> str:
+    """A user's e-mail (what archives match users on), stripped.
+
+    :raises InputValidationError: if it is not non-blank text of at most 254
+        characters.
+    """
+    email = clean_text(value, "email", MAX_EMAIL).strip()
+    if not email:
+        raise InputValidationError("a user needs an e-mail")
+    return email

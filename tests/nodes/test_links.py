@@ -6,7 +6,7 @@ import pytest
 
 from aiidasite.exceptions import InputValidationError, StoringNotAllowed
 from nodes import types
-from nodes.links import Link, check_links, validate_label
+from nodes.links import Link, check_acyclic, check_links, validate_label
 
 TYPES = {
     1: types.INT,
@@ -113,3 +113,10 @@ def test_labels_may_contain_inner_underscores_and_digits():
 def test_unknown_link_types_are_refused():
     with pytest.raises(InputValidationError, match="invalid link type"):
         check_links([Link(1, 10, "x", "input")], TYPES)
+
+
+def test_acyclic_links_pass_and_a_cycle_is_named():
+    check_acyclic([(1, 10), (10, 2), (2, 11), (1, 11)])
+
+    with pytest.raises(StoringNotAllowed, match=r"cycle \(among nodes 2, 10, 11\)"):
+        check_acyclic([(1, 10), (10, 2), (2, 11), (11, 10)])

@@ -282,3 +282,36 @@ def test_the_database_itself_refuses_a_second_creator_or_caller(
             bulk.LINK_TABLE, bulk.LINK_COLUMNS, [(second.pk, node.pk, "b", link_type)]
         )
     assert DbLink.objects.filter(output=node).count() == 1
+
+
+def test_links_that_close_a_provenance_cycle_are_refused(make_node):
+    data = make_node(types.INT)
+    calc = make_node(types.CALCFUNCTION, inputs=[(data, "x", "input_calc")])
+    result = make_node(types.INT)
+    services.link_add(
+        source=calc.pk, target=result.pk, label="result", link_type="create"
+    )
+    later = make_node(types.CALCFUNCTION, inputs=[(result, "x", "input_calc")])
+
+    # data -> calc -> result -> later -> data would go round.
+    with pytest.raises(StoringNotAllowed, match="provenance cycle"):
+        services.link_add(
+            source=later.pk, target=data.pk, label="made", link_type="create"
+        )
+    assert DbLink.objects.count() == 3
+
+
+def test_a_batch_whose_links_go_round_stores_nothing(user, make_node):
+    first = NodeSpec(node_type=types.CALCFUNCTION)
+    second = NodeSpec(node_type=types.INT)
+    third = NodeSpec(node_type=types.INT)
+    with pytest.raises(StoringNotAllowed, match="provenance cycle"):
+        services.nodes_store_bulk(
+            user=user,
+            nodes=[first, second, third],
+            links=[
+                (first, second, "out", "create"),
+                (second, first, "x", "input_calc"),
+            ],
+        )
+    assert not DbNode.objects.exists()

@@ -1,0 +1,76 @@
+"""Malformed archives are refused with one line naming what is wrong, and
+leave nothing behind; the same cases on SQLite and PostgreSQL, through the
+service, the API and the command."""
+
+from __future__ import annotations
+
+import io
+
+import pytest
+from django.core.management import CommandError, call_command
+
+from aiidasite.exceptions import CorruptArchive
+from archives.services import archive_import
+from nodes.models import DbGroup, DbLink, DbNode
+from repository import get_backend
+from tests.archives.hostile import CASES, Case, build
+
+pytestmark = pytest.mark.django_db
+
+
+@pytest.fixture
+def hostile(bands_archive, tmp_path):
+    def make(case: Case):
+        return build(bands_archive, tmp_path / f"{case.name}.aiida", case)
+
+    return make
+
+
+def nothing_stored() -> bool:
+    return (
+        DbNode.objects.count(),
+        DbLink.objects.count(),
+        DbGroup.objects.count(),
+        list(get_backend().list_objects()),
+    ) == (0, 0, 0, [])
+
+
+def test_the_unchanged_copy_imports(hostile):
+    archive = hostile(Case("unchanged", ""))
+
+    assert archive_import(str(archive)).nodes_new == 54
+
+
+@pytest.mark.parametrize("case", CASES, ids=str)
+def test_import_refuses_hostile_archive(hostile, case):
+    archive = hostile(case)
+
+    with pytest.raises(CorruptArchive) as refused:
+        archive_import(str(archive))
+
+    message = str(refused.value)
+    assert case.expected in message
+    assert "\n" not in message
+    assert nothing_stored()
+
+
+@pytest.mark.parametrize("case", CASES, ids=str)
+def test_api_answers_400_to_hostile_archive(hostile, staff_client, case):
+    with open(hostile(case), "rb") as handle:
+        response = staff_client.post(
+            "/api/v1/archives/", {"file": handle}, format="multipart"
+        )
+
+    assert response.status_code == 400
+    assert case.expected in response.json()["detail"]
+    assert nothing_stored()
+
+
+@pytest.mark.parametrize("case", CASES, ids=str)
+def test_command_exits_with_one_line_on_hostile_archive(hostile, case):
+    with pytest.raises(CommandError) as refused:
+        call_command("archive", "import", str(hostile(case)), stdout=io.StringIO())
+
+    assert case.expected in str(refused.value)
+    assert "\n" not in str(refused.value)
+    assert nothing_stored()
