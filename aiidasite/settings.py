@@ -8,6 +8,9 @@ Environment variables:
     AIIDASITE_DATA_DIR         folder for the default SQLite file and repository
     AIIDASITE_REPOSITORY_PATH  folder of the disk-objectstore container
     AIIDASITE_QUERY_MAX_ROWS, AIIDASITE_QUERY_TIMEOUT_MS  limits of the query API
+    AIIDASITE_ARCHIVE_MAX_METADATA_MIB, AIIDASITE_ARCHIVE_MAX_DATABASE_MIB,
+    AIIDASITE_ARCHIVE_MAX_RATIO  size limits of imported archives
+    AIIDASITE_TMP_DIR          folder of temporary files (system default)
     SECRET_KEY, DEBUG, ALLOWED_HOSTS, TIME_ZONE
 """
 
@@ -160,6 +163,16 @@ AIIDASITE_REPOSITORY = {
 # Row cap and per-statement time limit of POST /api/v1/querybuilder/.
 AIIDASITE_QUERY_MAX_ROWS = env_int("AIIDASITE_QUERY_MAX_ROWS", 10_000)
 AIIDASITE_QUERY_TIMEOUT_MS = env_int("AIIDASITE_QUERY_TIMEOUT_MS", 30_000)
+
+# Archives: the largest metadata.json and db.sqlite3 read (MiB), and how many
+# times a member may expand when decompressed (larger ones are zip bombs).
+AIIDASITE_ARCHIVE_MAX_METADATA_MIB = env_int("AIIDASITE_ARCHIVE_MAX_METADATA_MIB", 16)
+AIIDASITE_ARCHIVE_MAX_DATABASE_MIB = env_int(
+    "AIIDASITE_ARCHIVE_MAX_DATABASE_MIB", 16_384
+)
+AIIDASITE_ARCHIVE_MAX_RATIO = env_int("AIIDASITE_ARCHIVE_MAX_RATIO", 200)
+# Where temporary folders go (an extracted db.sqlite3 needs its full size).
+AIIDASITE_TMP_DIR = env_str("AIIDASITE_TMP_DIR", "") or None
 
 AUTH_PASSWORD_VALIDATORS = [
     {"NAME": "django.contrib.auth.password_validation.MinimumLengthValidator"},

@@ -11,7 +11,6 @@ import datetime as dt
 import json
 import os
 import sqlite3
-import tempfile
 import zipfile
 from collections.abc import Iterable
 from dataclasses import asdict, dataclass
@@ -22,6 +21,7 @@ from django.contrib.auth import get_user_model
 from tqdm import tqdm
 
 from aiidasite.exceptions import InputValidationError, NotExistent
+from aiidasite.tempdirs import owned_tempdir
 from archives import format as fmt
 from nodes import bulk
 from nodes.models import DbGroup, DbLink, DbNode
@@ -238,7 +238,7 @@ def archive_export(
     )
     pks = export_closure(start)
     summary = ExportSummary(path=str(target), nodes=len(pks), groups=len(groups))
-    with tempfile.TemporaryDirectory(prefix="aiidasite-export-") as tmp:
+    with owned_tempdir("export") as tmp:
         writer = ArchiveWriter(Path(tmp), progress=progress)
         users, keys = writer.write_nodes(sorted(pks))
         summary.links = writer.write_links(pks)

@@ -5,47 +5,103 @@ from __future__ import annotations
 import json
 import shutil
 import sqlite3
-import tempfile
 import zipfile
 import zlib
 from collections.abc import Iterator
-from contextlib import contextmanager
+from contextlib import ExitStack, contextmanager
 from pathlib import Path
 from typing import IO, Any
 
+from django.conf import settings
+
 from aiidasite.exceptions import CorruptArchive
+from aiidasite.tempdirs import owned_tempdir
 from archives import format as fmt
 
 BATCH_SIZE = 5_000
+MIB = 1024 * 1024
+# Members smaller than this are never refused for their compression ratio:
+# small files of repeated bytes compress far beyond any bomb threshold.
+RATIO_FLOOR = 16 * MIB
+COPY_CHUNK = MIB
+
+
+def archive_limits() -> dict[str, int]:
+    """The size limits of an archive's members, in bytes (ratio: a factor)."""
+    return {
+        "metadata": settings.AIIDASITE_ARCHIVE_MAX_METADATA_MIB * MIB,
+        "database": settings.AIIDASITE_ARCHIVE_MAX_DATABASE_MIB * MIB,
+        "ratio": settings.AIIDASITE_ARCHIVE_MAX_RATIO,
+    }
 
 
 class ArchiveReader:
     """An open archive: its metadata, its tables and its file objects.
 
-    ``db.sqlite3`` is extracted to a temporary folder (SQLite cannot read from
-    inside a zip); file objects are streamed from the zip on demand.
+    Sizes are checked before anything is read: every member's declared size
+    and compression ratio, ``metadata.json`` and ``db.sqlite3`` against their
+    limits (``AIIDASITE_ARCHIVE_MAX_*``), and the bytes actually read against
+    the same limits while they stream, since a zip may lie about sizes.
+    ``db.sqlite3`` is extracted to an owned temporary folder (SQLite cannot
+    read from inside a zip) that a later import removes if this process is
+    killed; file objects are streamed from the zip on demand.
 
     :raises CorruptArchive: if the file is not a readable archive of a supported
-        version.
+        version, or is larger than the limits allow.
     """
 
     def __init__(self, path: str | Path) -> None:
         self.path = Path(path)
-        self._tmp = tempfile.TemporaryDirectory(prefix="aiidasite-archive-")
+        self.db: sqlite3.Connection | None = None
+        self._cleanup = ExitStack()
         try:
-            self.zip = zipfile.ZipFile(self.path)
-        except FileNotFoundError:
-            self._tmp.cleanup()
-            raise CorruptArchive(f"{self.path}: no such file") from None
-        except (zipfile.BadZipFile, OSError) as exc:
-            self._tmp.cleanup()
-            raise CorruptArchive(f"{self.path}: not a zip archive ({exc})") from None
-        try:
+            self.zip = self._cleanup.enter_context(self._open_zip())
+            self.limits = archive_limits()
+            self._check_sizes()
             self.metadata = self._read_metadata()
+            self._tmp = self._cleanup.enter_context(owned_tempdir("archive"))
             self.db = self._open_database()
-        except Exception:
+        except BaseException:
             self.close()
             raise
+
+    def _open_zip(self) -> zipfile.ZipFile:
+        try:
+            return zipfile.ZipFile(self.path)
+        except FileNotFoundError:
+            raise CorruptArchive(f"{self.path.name}: no such file") from None
+        except (zipfile.BadZipFile, OSError) as exc:
+            raise CorruptArchive(
+                f"{self.path.name}: not a zip archive ({exc})"
+            ) from None
+
+    def _check_sizes(self) -> None:
+        """Refuse, before reading any member, one that declares more than its
+        limit or expands more than ``AIIDASITE_ARCHIVE_MAX_RATIO`` times."""
+        caps = {
+            fmt.METADATA_NAME: ("metadata", "AIIDASITE_ARCHIVE_MAX_METADATA_MIB"),
+            fmt.DATABASE_NAME: ("database", "AIIDASITE_ARCHIVE_MAX_DATABASE_MIB"),
+        }
+        ratio = self.limits["ratio"]
+        for info in self.zip.infolist():
+            if info.filename in caps:
+                limit, setting = caps[info.filename]
+                self._refuse_above(info.filename, info.file_size, limit, setting)
+            if info.file_size > RATIO_FLOOR and info.file_size > ratio * max(
+                info.compress_size, 1
+            ):
+                raise CorruptArchive(
+                    f"{info.filename} would expand from {info.compress_size} to "
+                    f"{info.file_size} bytes, more than {ratio} times "
+                    "(AIIDASITE_ARCHIVE_MAX_RATIO); refused as a zip bomb"
+                )
+
+    def _refuse_above(self, name: str, size: int, limit: str, setting: str) -> None:
+        if size > self.limits[limit]:
+            raise CorruptArchive(
+                f"{name} holds more than {self.limits[limit] // MIB} MiB, "
+                f"the limit ({setting})"
+            )
 
     def __enter__(self) -> ArchiveReader:
         return self
@@ -54,21 +110,29 @@ class ArchiveReader:
         self.close()
 
     def close(self) -> None:
-        if getattr(self, "db", None) is not None:
+        if self.db is not None:
             self.db.close()
             self.db = None
-        self.zip.close()
-        self._tmp.cleanup()
+        self._cleanup.close()
 
     def _read_metadata(self) -> dict[str, Any]:
+        limit = self.limits["metadata"]
         try:
-            raw = self.zip.read(fmt.METADATA_NAME)
+            with self.zip.open(fmt.METADATA_NAME) as handle:
+                # One byte more than allowed tells a member that lied.
+                raw = handle.read(limit + 1)
         except KeyError:
             raise CorruptArchive(
-                f"{self.path}: no {fmt.METADATA_NAME}; not an AiiDA archive"
+                f"{self.path.name}: no {fmt.METADATA_NAME}; not an AiiDA archive"
             ) from None
-        except (zipfile.BadZipFile, OSError) as exc:
-            raise CorruptArchive(f"{self.path}: unreadable ({exc})") from None
+        except (zipfile.BadZipFile, zlib.error, EOFError, OSError) as exc:
+            raise CorruptArchive(f"{self.path.name}: unreadable ({exc})") from None
+        self._refuse_above(
+            fmt.METADATA_NAME,
+            len(raw),
+            "metadata",
+            "AIIDASITE_ARCHIVE_MAX_METADATA_MIB",
+        )
         try:
             metadata = json.loads(raw)
         except (ValueError, RecursionError) as exc:
@@ -79,35 +143,63 @@ class ArchiveReader:
         if version not in fmt.SUPPORTED_VERSIONS:
             supported = ", ".join(sorted(fmt.SUPPORTED_VERSIONS))
             raise CorruptArchive(
-                f"{self.path}: archive version {version!r} is not supported "
+                f"{self.path.name}: archive version {version!r} is not supported "
                 f"(supported: {supported}); migrate it with a recent "
                 "'verdi archive migrate' first"
             )
         key_format = metadata.get("key_format", fmt.KEY_FORMAT)
         if key_format != fmt.KEY_FORMAT:
-            raise CorruptArchive(f"{self.path}: key format {key_format!r} unsupported")
+            raise CorruptArchive(
+                f"{self.path.name}: key format {key_format!r} unsupported"
+            )
         return metadata
 
     def _open_database(self) -> sqlite3.Connection:
-        target = Path(self._tmp.name) / fmt.DATABASE_NAME
+        target = self._tmp / fmt.DATABASE_NAME
+        try:
+            size = self.zip.getinfo(fmt.DATABASE_NAME).file_size
+        except KeyError:
+            raise CorruptArchive(f"{self.path.name}: no {fmt.DATABASE_NAME}") from None
+        free = shutil.disk_usage(self._tmp).free
+        if size > free:
+            raise CorruptArchive(
+                f"{fmt.DATABASE_NAME} needs {size // MIB} MiB of temporary space, "
+                f"only {free // MIB} MiB are free (AIIDASITE_TMP_DIR)"
+            )
         try:
             with self.zip.open(fmt.DATABASE_NAME) as src, target.open("wb") as dst:
-                shutil.copyfileobj(src, dst, 1024 * 1024)
-        except KeyError:
-            raise CorruptArchive(f"{self.path}: no {fmt.DATABASE_NAME}") from None
-        except (zipfile.BadZipFile, OSError) as exc:
-            raise CorruptArchive(f"{self.path}: {fmt.DATABASE_NAME}: {exc}") from None
+                self._copy_capped(src, dst)
+        except (zipfile.BadZipFile, zlib.error, EOFError, OSError) as exc:
+            raise CorruptArchive(
+                f"{self.path.name}: {fmt.DATABASE_NAME}: {exc}"
+            ) from None
         db = sqlite3.connect(f"file:{target}?mode=ro", uri=True)
         db.row_factory = sqlite3.Row
         try:
             self._check_schema(db)
         except sqlite3.DatabaseError as exc:
             db.close()
-            raise CorruptArchive(f"{self.path}: {fmt.DATABASE_NAME}: {exc}") from None
+            raise CorruptArchive(
+                f"{self.path.name}: {fmt.DATABASE_NAME}: {exc}"
+            ) from None
         except CorruptArchive:
             db.close()
             raise
         return db
+
+    def _copy_capped(self, src: IO[bytes], dst: IO[bytes]) -> None:
+        """Stream ``db.sqlite3`` out, stopping as soon as more bytes arrive
+        than its limit allows."""
+        written = 0
+        while chunk := src.read(COPY_CHUNK):
+            written += len(chunk)
+            self._refuse_above(
+                fmt.DATABASE_NAME,
+                written,
+                "database",
+                "AIIDASITE_ARCHIVE_MAX_DATABASE_MIB",
+            )
+            dst.write(chunk)
 
     def _check_schema(self, db: sqlite3.Connection) -> None:
         """Refuse a database whose tables are missing, lack a column, or are

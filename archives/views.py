@@ -16,6 +16,7 @@ from rest_framework.response import Response
 from rest_framework.views import APIView
 
 from aiidasite.exceptions import InputValidationError
+from aiidasite.tempdirs import owned_tempdir
 from archives import services
 
 
@@ -79,9 +80,11 @@ class ArchiveView(APIView):
     def post(self, request: Request) -> Response:
         upload = ArchiveUploadSerializer(data=request.data)
         upload.is_valid(raise_exception=True)
-        with tempfile.NamedTemporaryFile(suffix=".aiida") as copy:
-            shutil.copyfileobj(upload.validated_data["file"], copy, 1024 * 1024)
-            copy.flush()
-            summary = services.archive_import(copy.name)
+        # In an owned folder, so a killed worker's copy is removed later.
+        with owned_tempdir("upload") as folder:
+            copy = folder / "upload.aiida"
+            with copy.open("wb") as handle:
+                shutil.copyfileobj(upload.validated_data["file"], handle, 1024 * 1024)
+            summary = services.archive_import(str(copy))
         code = status.HTTP_201_CREATED if summary.changed else status.HTTP_200_OK
         return Response(ImportSummarySerializer(summary).data, status=code)

@@ -13,6 +13,7 @@ from collections.abc import Callable, Iterable
 from contextlib import AbstractContextManager
 from typing import Any
 
+from aiidasite.tempdirs import remove_stale
 from repository.exceptions import ReferenceProviderError
 from repository.handler import get_backend
 
@@ -95,8 +96,10 @@ def repository_maintain(
     :param full: also repack and vacuum (see the backend's ``maintain``).
     :param dry_run: report what would be done, change nothing.
     :param callback: progress callback ``callback(action, value)``.
-    :return: the backend's report plus ``unreferenced`` (count found) and
-        ``deleted`` (count deleted: 0 on a dry run).
+    :return: the backend's report plus ``unreferenced`` (count found),
+        ``deleted`` (count deleted: 0 on a dry run) and
+        ``stale_temporary_folders`` (``aiidasite-*`` folders of processes that
+        are gone, removed; 0 on a dry run).
     """
     backend = get_backend()
     # Exclusive: no writer is between storing objects and committing rows.
@@ -114,6 +117,8 @@ def repository_maintain(
     report["reference_check"] = keep is not None
     report["unreferenced"] = len(unreferenced)
     report["deleted"] = deleted
+    # Temporary folders of killed imports and exports go too.
+    report["stale_temporary_folders"] = 0 if dry_run else len(remove_stale())
     return report
 
 
