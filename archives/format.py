@@ -136,6 +136,15 @@ CREATE INDEX ix_db_dbgroup_dbnodes_dbnode_id ON db_dbgroup_dbnodes (dbnode_id);
 """
 
 
+def is_object_key(key: object) -> bool:
+    """Whether ``key`` is a file object's key: 64 lowercase hex digits."""
+    return (
+        isinstance(key, str)
+        and len(key) == 64
+        and all(c in "0123456789abcdef" for c in key)
+    )
+
+
 @functools.cache
 def table_columns() -> dict[str, frozenset[str]]:
     """``{table: its column names}`` of :data:`SCHEMA`."""

@@ -236,6 +236,12 @@ class ArchiveImporter:
         attributes = parse_json(row["attributes"], "attributes")
         extras = parse_json(row["extras"], "extras")
         tree = parse_json(row["repository_metadata"], "repository_metadata")
+        tree_text = validation.clean_repository_metadata(tree)
+        for key in iter_keys(tree):
+            if not fmt.is_object_key(key):
+                raise InputValidationError(
+                    f"repository_metadata: {key[:80]!r} is not a SHA-256 key"
+                )
         columns = validation.clean_node(
             node_type=row["node_type"],
             process_type=row["process_type"],
@@ -251,7 +257,7 @@ class ArchiveImporter:
             "ctime": parse_time(row["ctime"], "ctime"),
             "mtime": parse_time(row["mtime"], "mtime"),
             "user_id": self.users[row["user_id"]],
-            "repository_metadata_text": validation.clean_repository_metadata(tree),
+            "repository_metadata_text": tree_text,
             # Compared with an existing node of the same uuid.
             "node_type": columns.node_type,
             "process_type": columns.process_type,

@@ -224,6 +224,13 @@ CASES = [
     Case("tree-name-empty", "invalid file name", sql=(tree_with_name(""),)),
     Case("tree-name-dot", "invalid file name", sql=(tree_with_name("."),)),
     Case("tree-name-slash", "may not contain '/'", sql=(tree_with_name("a/b"),)),
+    Case(
+        "tree-key-not-a-hash",
+        "is not a SHA-256 key",
+        sql=(
+            node_update("""repository_metadata = '{"o": {"f": {"k": "../../x"}}}'"""),
+        ),
+    ),
     Case("object-bad-crc", "is damaged", damage=flip_byte_of_first_object),
     Case(
         "link-type-bogus",

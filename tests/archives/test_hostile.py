@@ -9,11 +9,12 @@ import io
 import pytest
 from django.core.management import CommandError, call_command
 
-from aiidasite.exceptions import CorruptArchive
+from aiidasite.exceptions import CorruptArchive, InputValidationError
 from archives.services import archive_import
+from nodes import services, types
 from nodes.models import DbGroup, DbLink, DbNode
 from repository import get_backend
-from tests.archives.hostile import CASES, Case, build
+from tests.archives.hostile import CASES, Case, build, node_update
 
 pytestmark = pytest.mark.django_db
 
@@ -73,4 +74,28 @@ def test_command_exits_with_one_line_on_hostile_archive(hostile, case):
 
     assert case.expected in str(refused.value)
     assert "\n" not in str(refused.value)
+    assert nothing_stored()
+
+
+SAME_RULES = [
+    ("label = 'a' || char(0) || 'b'", {"label": "a\x00b"}),
+    ("label = printf('%.300c', 'x')", {"label": "x" * 300}),
+    ("node_type = '../../evil.'", {"node_type": "../../evil."}),
+    ("attributes = '[1, 2]'", {"attributes": [1, 2]}),
+    ("""attributes = '{"x": NaN}'""", {"attributes": {"x": float("nan")}}),
+    ("""extras = '{"x": Infinity}'""", {"extras": {"x": float("inf")}}),
+]
+
+
+@pytest.mark.parametrize(("assignment", "fields"), SAME_RULES, ids=str)
+def test_importer_and_api_writers_refuse_a_node_in_the_same_words(
+    hostile, user, assignment, fields
+):
+    with pytest.raises(InputValidationError) as by_api:
+        services.node_store(user=user, **{"node_type": types.DICT, **fields})
+    archive = hostile(Case("same", "", sql=(node_update(assignment),)))
+    with pytest.raises(CorruptArchive) as by_import:
+        archive_import(str(archive))
+
+    assert str(by_import.value).endswith(f": {by_api.value}")
     assert nothing_stored()
