@@ -34,8 +34,10 @@ def temp_root() -> Path:
 def owned_tempdir(purpose: str) -> Iterator[Path]:
     """A new folder ``aiidasite-<purpose>-*`` under :func:`temp_root`,
     marked with this process's id and removed on exit."""
+    root = temp_root()
+    root.mkdir(parents=True, exist_ok=True)
     remove_stale()
-    folder = Path(tempfile.mkdtemp(prefix=f"{PREFIX}{purpose}-", dir=temp_root()))
+    folder = Path(tempfile.mkdtemp(prefix=f"{PREFIX}{purpose}-", dir=root))
     try:
         (folder / OWNER_FILE).write_text(_owner(os.getpid()))
         yield folder

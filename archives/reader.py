@@ -82,19 +82,23 @@ class ArchiveReader:
             fmt.METADATA_NAME: ("metadata", "AIIDASITE_ARCHIVE_MAX_METADATA_MIB"),
             fmt.DATABASE_NAME: ("database", "AIIDASITE_ARCHIVE_MAX_DATABASE_MIB"),
         }
-        ratio = self.limits["ratio"]
+        total = 0
         for info in self.zip.infolist():
             if info.filename in caps:
                 limit, setting = caps[info.filename]
                 self._refuse_above(info.filename, info.file_size, limit, setting)
-            if info.file_size > RATIO_FLOOR and info.file_size > ratio * max(
-                info.compress_size, 1
-            ):
-                raise CorruptArchive(
-                    f"{info.filename} would expand from {info.compress_size} to "
-                    f"{info.file_size} bytes, more than {ratio} times "
-                    "(AIIDASITE_ARCHIVE_MAX_RATIO); refused as a zip bomb"
-                )
+            self._refuse_bomb(info.filename, info.compress_size, info.file_size)
+            total += info.file_size
+        # Many small members may expand together what one may not.
+        self._refuse_bomb("the archive", self.path.stat().st_size, total)
+
+    def _refuse_bomb(self, name: str, packed: int, size: int) -> None:
+        ratio = self.limits["ratio"]
+        if size > RATIO_FLOOR and size > ratio * max(packed, 1):
+            raise CorruptArchive(
+                f"{name} would expand from {packed} to {size} bytes, more than "
+                f"{ratio} times (AIIDASITE_ARCHIVE_MAX_RATIO); refused as a zip bomb"
+            )
 
     def _refuse_above(self, name: str, size: int, limit: str, setting: str) -> None:
         if size > self.limits[limit]:

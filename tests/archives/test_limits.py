@@ -171,6 +171,15 @@ def test_a_file_object_zip_bomb_is_refused_before_any_object_is_stored(
     refused_leaving_nothing(archive, tmp_root, r"repo/0+ would expand")
 
 
+def test_many_small_members_that_expand_together_are_refused(
+    bands_archive, tmp_path, tmp_root
+):
+    members = {f"repo/{index:064x}": bytes(MIB) for index in range(40)}
+    archive = rebuild(bands_archive, tmp_path / "many.aiida", members)
+
+    refused_leaving_nothing(archive, tmp_root, "the archive would expand")
+
+
 def test_limits_are_read_from_the_settings_module():
     assert django_settings.AIIDASITE_ARCHIVE_MAX_METADATA_MIB == 16
     assert django_settings.AIIDASITE_ARCHIVE_MAX_DATABASE_MIB == 16_384
