@@ -7,11 +7,12 @@ from __future__ import annotations
 
 from typing import Any
 
-from rest_framework.pagination import CursorPagination, PageNumberPagination
+from rest_framework.pagination import PageNumberPagination
 from rest_framework.response import Response
 from rest_framework.views import exception_handler as drf_exception_handler
 
 from aiidasite.exceptions import AiidaSiteError
+from aiidasite.pagination import KeysetPagination
 
 
 def exception_handler(exc: Exception, context: dict[str, Any]) -> Response | None:
@@ -28,10 +29,6 @@ class StandardPagination(PageNumberPagination):
     max_page_size = 1000
 
 
-class LargeTablePagination(CursorPagination):
-    """Keyset pages for tables of millions of rows: no COUNT(*), stable order."""
-
-    page_size = 100
-    page_size_query_param = "page_size"
-    max_page_size = 1000
-    ordering = "-id"
+class LargeTablePagination(KeysetPagination):
+    """Keyset pages for tables of millions of rows: no COUNT(*), stable order
+    with the primary key breaking ties."""

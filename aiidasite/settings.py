@@ -101,6 +101,7 @@ MIDDLEWARE = [
     "django.contrib.auth.middleware.AuthenticationMiddleware",
     "django.contrib.messages.middleware.MessageMiddleware",
     "django.middleware.clickjacking.XFrameOptionsMiddleware",
+    "aiidasite.parameters.UnknownParametersMiddleware",
 ]
 
 ROOT_URLCONF = "aiidasite.urls"
@@ -194,11 +195,17 @@ REST_FRAMEWORK = {
         "rest_framework.authentication.SessionAuthentication",
         "rest_framework.authentication.BasicAuthentication",
     ],
+    # They refuse body keys a route does not document (aiidasite.parameters).
+    "DEFAULT_PARSER_CLASSES": [
+        "aiidasite.parameters.JSONParser",
+        "aiidasite.parameters.FormParser",
+        "aiidasite.parameters.MultiPartParser",
+    ],
     "DEFAULT_PAGINATION_CLASS": "aiidasite.api.StandardPagination",
     "PAGE_SIZE": 100,
     "DEFAULT_FILTER_BACKENDS": [
         "django_filters.rest_framework.DjangoFilterBackend",
-        "rest_framework.filters.OrderingFilter",
+        "aiidasite.pagination.OrderingFilter",
     ],
     "DEFAULT_SCHEMA_CLASS": "drf_spectacular.openapi.AutoSchema",
     "EXCEPTION_HANDLER": "aiidasite.api.exception_handler",

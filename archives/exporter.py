@@ -21,6 +21,7 @@ from django.contrib.auth import get_user_model
 from tqdm import tqdm
 
 from aiidasite.exceptions import InputValidationError, NotExistent
+from aiidasite.identifiers import MAX_PK
 from aiidasite.tempdirs import owned_tempdir
 from archives import format as fmt
 from nodes import bulk
@@ -69,7 +70,8 @@ def starting_nodes(
         raise InputValidationError("nothing to export: give nodes, groups or 'all'")
     pks = set(node_pks)
     found = set()
-    for chunk in bulk.chunked(sorted(pks)):
+    # Beyond a bigint no node can match (and SQLite's driver refuses the number).
+    for chunk in bulk.chunked(sorted(pk for pk in pks if 0 < pk < MAX_PK)):
         found.update(DbNode.objects.filter(pk__in=chunk).values_list("pk", flat=True))
     if pks - found:
         raise NotExistent(f"no node with pk {sorted(pks - found)[0]}")

@@ -10,12 +10,12 @@ from django.http import FileResponse
 from drf_spectacular.types import OpenApiTypes
 from drf_spectacular.utils import OpenApiParameter, extend_schema
 from rest_framework import permissions, serializers, status
-from rest_framework.parsers import MultiPartParser
 from rest_framework.request import Request
 from rest_framework.response import Response
 from rest_framework.views import APIView
 
 from aiidasite.exceptions import InputValidationError
+from aiidasite.parameters import MultiPartParser
 from aiidasite.tempdirs import owned_tempdir
 from archives import services
 

@@ -21,6 +21,7 @@ from django.utils.html import format_html, format_html_join
 from django.utils.safestring import SafeString
 
 from aiidasite.exceptions import AiidaSiteError
+from aiidasite.identifiers import pk_from_text
 from nodes import services, types
 from nodes.models import DbGroup, DbLink, DbNode
 
@@ -249,7 +250,8 @@ class DbNodeAdmin(admin.ModelAdmin):
     ) -> HttpResponse:
         if not self.has_delete_permission(request):
             return super().delete_view(request, object_id, extra_context)
-        pks = [int(object_id)] if object_id.isdigit() else []
+        pk = pk_from_text(object_id)
+        pks = [pk] if pk is not None else []
         return delete_confirmation(self, request, pks)
 
     @admin.action(

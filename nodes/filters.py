@@ -2,12 +2,18 @@
 
 from __future__ import annotations
 
-import django_filters
-from django.db.models import Q, QuerySet
+import datetime
+from typing import Any
 
+import django_filters
+from django import forms
+from django.db.models import Q, QuerySet
+from django_filters.fields import IsoDateTimeRangeField
+
+from aiidasite.identifiers import MAX_PK
 from nodes import types
 from nodes.models import DbGroup, DbLink, DbNode, LinkType
-from nodes.services import MAX_PK, uuid_prefix
+from nodes.services import uuid_prefix
 
 
 def subtype_query(name: str) -> Q:
@@ -28,6 +34,26 @@ def subtype_query(name: str) -> Q:
     )
 
 
+class StorableDateTimeRangeField(IsoDateTimeRangeField):
+    """A range of ISO 8601 times that exist in UTC, where the database compares
+    them (``0001-01-01T00:00:00+14:00`` is before the year 1 there)."""
+
+    def clean(self, value: Any) -> slice | None:
+        bounds = super().clean(value)
+        for end in (bounds.start, bounds.stop) if bounds else ():
+            try:
+                end is None or end.astimezone(datetime.UTC)
+            except OverflowError:
+                raise forms.ValidationError(
+                    f"{end.isoformat()} is outside the years 1 to 9999 in UTC"
+                ) from None
+        return bounds
+
+
+class StorableDateTimeRangeFilter(django_filters.IsoDateTimeFromToRangeFilter):
+    field_class = StorableDateTimeRangeField
+
+
 class NodeFilterSet(django_filters.FilterSet):
     node_type = django_filters.CharFilter(
         method="filter_node_type",
@@ -39,7 +65,7 @@ class NodeFilterSet(django_filters.FilterSet):
         field_name="label", lookup_expr="contains"
     )
     user = django_filters.CharFilter(field_name="user__username", label="username")
-    ctime = django_filters.IsoDateTimeFromToRangeFilter(
+    ctime = StorableDateTimeRangeFilter(
         label="creation time range (ctime_after, ctime_before)"
     )
     uuid = django_filters.CharFilter(method="filter_uuid", label="uuid or prefix")

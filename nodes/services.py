@@ -27,6 +27,7 @@ from aiidasite.exceptions import (
     StoringNotAllowed,
     UniquenessError,
 )
+from aiidasite.identifiers import MAX_PK, pk_from_text
 from aiidasite.prepared import PreparedLookup
 from nodes import bulk, files
 from nodes import links as link_rules
@@ -118,8 +119,6 @@ class IncomingLink:
 LINK_END_FIELDS = ("id", "uuid", "node_type", "label")
 # What node pages show of a node's owner.
 NODE_USER_FIELDS = ("user__username", "user__email")
-# Primary keys are bigints.
-MAX_PK = 2**63
 
 # --- lookups ---------------------------------------------------------------
 
@@ -159,16 +158,16 @@ _NODE_BY_PK = PreparedLookup(
 def node_get(*, identifier: int | str) -> DbNode:
     """The node with this pk, UUID or unique UUID prefix.
 
-    Digits are a pk first; if no node has that pk they are tried as the start
-    of a UUID (UUIDs may begin with digits only).
+    ASCII digits are a pk first; if no node has that pk they are tried as the
+    start of a UUID (UUIDs may begin with digits only).
 
     :raises NotExistent: if no node matches.
     :raises MultipleObjectsError: if a UUID prefix matches several nodes.
     """
     text = str(identifier).strip()
-    if text.isdigit():
-        # Beyond a bigint no row can match (and the database would refuse it).
-        node = _NODE_BY_PK.get(int(text)) if int(text) < MAX_PK else None
+    if text.isascii() and text.isdigit():
+        pk = pk_from_text(text)
+        node = _NODE_BY_PK.get(pk) if pk is not None else None
         if node is not None:
             return node
         if len(text) >= 4:
@@ -203,8 +202,9 @@ def group_get(*, identifier: int | str) -> DbGroup:
     text = str(identifier).strip()
     query = DbGroup.objects.select_related("user")
     group = None
-    if text.isdigit() and int(text) < MAX_PK:
-        group = query.filter(pk=int(text)).first()
+    pk = pk_from_text(text)
+    if pk is not None:
+        group = query.filter(pk=pk).first()
     if group is None:
         try:
             group = query.filter(uuid=uuid_module.UUID(text)).first()

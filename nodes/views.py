@@ -17,13 +17,13 @@ from drf_spectacular.utils import (
 )
 from rest_framework import generics, mixins, status, viewsets
 from rest_framework.decorators import action
-from rest_framework.parsers import FormParser, JSONParser, MultiPartParser
 from rest_framework.request import Request
 from rest_framework.response import Response
 from rest_framework.views import APIView
 
 from aiidasite.api import LargeTablePagination, StandardPagination
 from aiidasite.exceptions import InputValidationError
+from aiidasite.parameters import FormParser, JSONParser, MultiPartParser
 from nodes import services
 from nodes.filters import GroupFilterSet, LinkFilterSet, NodeFilterSet
 from nodes.models import DbGroup, DbLink, DbNode
@@ -73,7 +73,7 @@ class NodeListView(generics.ListCreateAPIView):
     serializer_class = NodeSummarySerializer
     pagination_class = LargeTablePagination
     filterset_class = NodeFilterSet
-    ordering_fields = ["id", "ctime", "mtime"]
+    ordering_fields = ["label", "ctime", "mtime", "node_type", "id"]
     parser_classes = [JSONParser, MultiPartParser, FormParser]
 
     @extend_schema(request=NodeCreateSerializer, responses={201: NodeSerializer})
@@ -147,6 +147,7 @@ class NodeLinksView(generics.ListAPIView):
     serializer_class = LinkSerializer
     pagination_class = LargeTablePagination
     filterset_class = LinkFilterSet
+    ordering_fields = ["label", "type", "id"]
     direction = "incoming"
 
     @extend_schema(parameters=[NODE_ID])
@@ -228,6 +229,7 @@ class LinkListView(generics.ListAPIView):
     serializer_class = LinkSerializer
     pagination_class = LargeTablePagination
     filterset_class = LinkFilterSet
+    ordering_fields = ["label", "type", "id"]
 
     def get_queryset(self) -> QuerySet:
         return links_queryset()
@@ -253,6 +255,8 @@ class GroupViewSet(
     filterset_class = GroupFilterSet
     ordering_fields = ["id", "label", "time"]
     ordering = ["id"]
+    # ASCII digits only: int() would also read full-width and Arabic-Indic digits.
+    lookup_value_regex = "[0-9]+"
     http_method_names = ["get", "post", "patch", "delete", "head", "options"]
 
     def get_queryset(self) -> QuerySet:
@@ -282,7 +286,8 @@ class GroupViewSet(
         request=GroupMembersSerializer,
         responses={200: GroupMembersResultSerializer},
     )
-    @action(detail=True, methods=["get", "post"], url_path="nodes")
+    # Members are listed newest first, unfiltered: no filter parameters.
+    @action(detail=True, methods=["get", "post"], url_path="nodes", filter_backends=[])
     def nodes(self, request: Request, pk: str | None = None) -> Response:
         group = self.get_object()
         if request.method == "POST":

@@ -16,6 +16,7 @@ from typing import Any
 import sqlalchemy as sa
 
 from aiidasite.exceptions import InputValidationError, NotExistent
+from aiidasite.identifiers import MAX_PK
 from queries.builder import QueryBuilder
 from queries.compiler import NODE_TYPE_BY_CLASS, starts_with, type_prefix
 from queries.session import get_engine, get_scoped_session
@@ -105,6 +106,9 @@ def _checked_pks(pks: Iterable[Any]) -> list[int]:
     for pk in pks:
         if isinstance(pk, bool) or not isinstance(pk, int):
             raise InputValidationError(f"A pk is an integer, got {pk!r}.")
+        if not 0 < pk < MAX_PK:
+            # No row can have it, and SQLite's driver refuses to send it.
+            raise NotExistent(f"no node with pk {pk}")
         checked.append(pk)
     return list(dict.fromkeys(checked))
 

@@ -15,6 +15,7 @@ from django.utils import timezone
 from tqdm import tqdm
 
 from aiidasite.exceptions import InputValidationError, NotExistent
+from aiidasite.identifiers import pk_from_text
 from queries.builder import QueryBuilder
 from queries.graph import (
     BANDS_TYPE,
@@ -23,6 +24,10 @@ from queries.graph import (
     structure_formulas,
 )
 from queries.statistics import creation_statistics
+
+# About a thousand years: further back than any node, and far enough from the
+# calendar's start (year 1) that the cut-off date exists.
+MAX_PAST_DAYS = 365_000
 
 __all__ = ["QueryManager"]
 
@@ -57,15 +62,17 @@ class QueryManager:
         """Keep nodes created in the last ``past_days`` days (of ``tag``, default
         the first node of the query). Returns ``query``.
 
-        :raises InputValidationError: ``past_days`` not a positive integer.
+        :raises InputValidationError: ``past_days`` not an integer from 1 to
+            ``MAX_PAST_DAYS``.
         """
         if (
             isinstance(past_days, bool)
             or not isinstance(past_days, int)
-            or (past_days < 1)
+            or not 1 <= past_days <= MAX_PAST_DAYS
         ):
             raise InputValidationError(
-                f"'past_days' is a positive integer, got {past_days!r}."
+                f"'past_days' is a whole number of days from 1 to {MAX_PAST_DAYS}, "
+                f"got {past_days!r}."
             )
         since = timezone.now() - datetime.timedelta(days=past_days)
         return query.add_filter(self._node_tag(query, tag), {"ctime": {">=": since}})
@@ -80,13 +87,15 @@ class QueryManager:
         pks = [g for g in wanted if isinstance(g, int) and not isinstance(g, bool)]
         if len(labels) + len(pks) != len(wanted):
             raise InputValidationError("Groups are given by label or pk.")
-        digits = [int(label) for label in labels if label.isdigit()]
+        digits = [pk for pk in map(pk_from_text, labels) if pk is not None]
+        # No label holds NUL, and PostgreSQL refuses to even compare one.
+        searched = [label for label in labels if "\x00" not in label]
         rows = (
             QueryBuilder(alias=self.alias)
             .append(
                 "group",
                 filters={
-                    "or": [{"label": {"in": labels}}, {"id": {"in": pks + digits}}]
+                    "or": [{"label": {"in": searched}}, {"id": {"in": pks + digits}}]
                 },
                 project=["id", "label"],
             )
@@ -98,8 +107,8 @@ class QueryManager:
         for group in wanted:
             if isinstance(group, str) and group in by_label:
                 resolved.append(by_label[group])
-            elif isinstance(group, str) and group.isdigit() and int(group) in by_pk:
-                resolved.append(int(group))
+            elif isinstance(group, str) and pk_from_text(group) in by_pk:
+                resolved.append(pk_from_text(group))
             elif isinstance(group, int) and group in by_pk:
                 resolved.append(group)
             else:
@@ -140,7 +149,7 @@ class QueryManager:
     ) -> list[dict[str, Any]]:
         """Every BandsData with the formula of its nearest StructureData ancestor.
 
-        Rows ``{"pk", "uuid", "label", "ctime", "formula"}``, newest first;
+        Rows ``{"id", "uuid", "label", "ctime", "formula"}``, newest first;
         ``formula`` is None without a structure ancestor. ``user_pk`` None
         means every user's bands.
 
@@ -165,7 +174,7 @@ class QueryManager:
         )
         return [
             {
-                "pk": pk,
+                "id": pk,
                 "uuid": uuid,
                 "label": label,
                 "ctime": ctime,

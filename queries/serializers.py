@@ -30,7 +30,7 @@ class BandsQuerySerializer(serializers.Serializer):
 
 
 class BandsSerializer(serializers.Serializer):
-    pk = serializers.IntegerField()
+    id = serializers.IntegerField()
     uuid = serializers.UUIDField()
     label = serializers.CharField()
     ctime = serializers.DateTimeField()

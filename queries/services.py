@@ -6,7 +6,6 @@ import contextlib
 import json
 import time
 from collections.abc import Iterator
-from pathlib import Path, PurePath
 from typing import Any
 
 from django.conf import settings
@@ -14,6 +13,8 @@ from django.contrib.auth import get_user_model
 from django.db import connections, transaction
 
 from aiidasite.exceptions import InputValidationError, NotExistent
+from aiidasite.identifiers import pk_from_text
+from aiidasite.limits import MAX_JSON_DEPTH, json_depth
 from queries.builder import QueryBuilder
 from queries.manager import QueryManager
 
@@ -21,7 +22,7 @@ __all__ = [
     "QueryResults",
     "bands_list",
     "closest_parents_get",
-    "query_file_read",
+    "query_parse",
     "query_results",
     "statistics_get",
     "user_pk_get",
@@ -37,7 +38,11 @@ def user_pk_get(*, user: str | int) -> int:
     :raises NotExistent: no such user.
     """
     model = get_user_model()
-    lookup = {"pk": int(user)} if str(user).isdigit() else {"username": user}
+    pk = pk_from_text(str(user))
+    if pk is None and "\x00" in str(user):
+        # No name holds NUL, and PostgreSQL refuses to even compare one.
+        raise NotExistent(f"no user {str(user)!r}")
+    lookup = {"pk": pk} if pk is not None else {"username": user}
     pk = model.objects.filter(**lookup).values_list("pk", flat=True).first()
     if pk is None:
         raise NotExistent(f"no user {str(user)!r}")
@@ -170,23 +175,21 @@ def query_results(*, query: Any, alias: str = "default") -> QueryResults:
     )
 
 
-def query_file_read(*, path: str) -> QueryBuilder:
-    """The query stored as JSON in ``path``, relative to the working directory.
+def query_parse(*, text: str, source: str = "the query") -> QueryBuilder:
+    """The query written in QueryBuilder's JSON form in ``text``; ``source``
+    names it in errors (a file name, ``-`` for standard input).
 
-    :raises InputValidationError: an absolute path or one that climbs out
-        with ``..``, unreadable JSON or a malformed query.
-    :raises NotExistent: no such file.
+    :raises InputValidationError: text that is not JSON or nests deeper than
+        ``MAX_JSON_DEPTH`` levels, or a malformed query.
     """
-    relative = PurePath(path)
-    if relative.is_absolute() or ".." in relative.parts:
-        raise InputValidationError(
-            f"Refusing {path!r}: give a path inside the working directory."
-        )
-    file = Path.cwd() / relative
-    if not file.is_file():
-        raise NotExistent(f"no query file {str(path)!r}")
     try:
-        data = json.loads(file.read_text(encoding="utf-8"))
-    except (UnicodeDecodeError, json.JSONDecodeError) as exc:
-        raise InputValidationError(f"{path} is not JSON: {exc}") from None
+        data = json.loads(text)
+    except RecursionError:
+        data = None
+    except json.JSONDecodeError as exc:
+        raise InputValidationError(f"{source} is not JSON: {exc}") from None
+    if data is None or json_depth(data) > MAX_JSON_DEPTH:
+        raise InputValidationError(
+            f"{source} nests deeper than {MAX_JSON_DEPTH} levels of lists and objects"
+        )
     return QueryBuilder.from_dict(data)

@@ -9,8 +9,10 @@ time zones, and grouping a million computed keys is slow, so for all nodes it
 counts the ``ctime`` index between the UTC instants where local days begin
 (exact across DST changes; the first statement supplies the oldest and newest
 ``ctime``). For one user's nodes, whose rows must be read anyway, it groups
-UTC text prefixes (the day in UTC, else the hour, or the minute for zones
-whose offsets are not whole hours) and folds those buckets into local days.
+UTC text prefixes and folds those buckets into local days: the day in UTC,
+else the hour, the minute or the second, the coarsest that divides every
+offset the zone had while the graph's nodes were created (Caracas was at
+-04:30 from 2007 to 2016, Amsterdam at +00:19:32 before 1937).
 """
 
 from __future__ import annotations
@@ -30,23 +32,32 @@ from queries.tables import get_tables
 __all__ = ["creation_statistics"]
 
 
-def _bucket_length(zone: datetime.tzinfo) -> int:
-    """How many characters of Django's SQLite datetime text one bucket keeps."""
-    year = timezone.now().year
-    offsets = {
-        zone.utcoffset(datetime.datetime(y, m, 1))
-        for y in (year - 1, year)
-        for m in (1, 7)
-    }
-    if offsets == {datetime.timedelta(0)}:
+def _bucket_length(zone: datetime.tzinfo, first: str, last: str) -> int:
+    """How many characters of Django's SQLite datetime text one bucket keeps,
+    for nodes created from ``first`` to ``last`` (that text, UTC)."""
+    offsets = set()
+    moment, end = _from_sqlite(first), _from_sqlite(last)
+    # Weekly samples: no zone kept an offset for less than a week.
+    while True:
+        offset = moment.astimezone(zone).utcoffset()
+        offsets.add(int(offset.total_seconds()) if offset else 0)
+        if moment > end:
+            break
+        moment = min(moment + datetime.timedelta(days=7), end + _ONE_SECOND)
+    if offsets == {0}:
         return 10  # "YYYY-MM-DD": already the day
-    if all(offset.seconds % 3600 == 0 for offset in offsets if offset is not None):
-        return 13  # "YYYY-MM-DD HH"
-    return 16  # "YYYY-MM-DD HH:MM"
+    for length, unit in ((13, 3600), (16, 60)):  # "YYYY-MM-DD HH", "... HH:MM"
+        if all(offset % unit == 0 for offset in offsets):
+            return length
+    return 19  # "YYYY-MM-DD HH:MM:SS"
+
+
+_ONE_SECOND = datetime.timedelta(seconds=1)
+_BUCKET_PATTERNS = {13: "%Y-%m-%d %H", 16: "%Y-%m-%d %H:%M", 19: "%Y-%m-%d %H:%M:%S"}
 
 
 def _local_day(bucket: str, zone: datetime.tzinfo) -> str:
-    pattern = "%Y-%m-%d %H" if len(bucket) == 13 else "%Y-%m-%d %H:%M"
+    pattern = _BUCKET_PATTERNS[len(bucket)]
     moment = datetime.datetime.strptime(bucket, pattern).replace(tzinfo=datetime.UTC)
     return moment.astimezone(zone).date().isoformat()
 
@@ -173,7 +184,12 @@ def _grouped_day_counts(
         bucket = sa.cast(sa.func.timezone(str(zone), node.c.ctime), sa.Date)
         length = None
     else:
-        length = _bucket_length(zone)
+        # Every node's range (two index lookups) holds the user's nodes.
+        ctime = sa.type_coerce(node.c.ctime, sa.String)
+        first, last = session.execute(
+            sa.select(sa.func.min(ctime), sa.func.max(ctime))
+        ).one()
+        length = _bucket_length(zone, first, last)
         # Literal bounds (never user input) let SQLite see the SELECT and
         # GROUP BY expressions as one.
         bucket = sa.func.substr(

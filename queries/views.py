@@ -51,7 +51,11 @@ class BandsView(APIView):
     """BandsData with the Hill formula of their nearest StructureData ancestor."""
 
     @extend_schema(
-        parameters=[serializers.BandsQuerySerializer],
+        parameters=[
+            serializers.BandsQuerySerializer,
+            OpenApiParameter("page", OpenApiTypes.INT, OpenApiParameter.QUERY),
+            OpenApiParameter("page_size", OpenApiTypes.INT, OpenApiParameter.QUERY),
+        ],
         responses=serializers.BandsSerializer(many=True),
     )
     def get(self, request: Request) -> Response:

@@ -1,9 +1,12 @@
-"""System checks: refuse to run on a database whose schema is newer than the code.
+"""System checks: refuse to run on a database that is not the code's.
 
-Django runs these before every management command and before ``runserver``;
-``migrate`` runs them too, so a database *behind* the code is only a warning
-(migrating is the cure), while one *ahead* of the code, or of an older schema
-generation that ``manage.py schema migrate`` must reset, is an error.
+Django runs these before every management command and before ``runserver``
+(without naming databases); ``migrate`` runs them too, naming the database it
+migrates. So a database *behind* the code is only a warning (migrating is the
+cure), while one *ahead* of the code, of an older schema generation that
+``manage.py schema migrate`` must reset, that cannot be reached, or that has
+never been migrated (except for ``migrate`` itself, which creates it) is an
+error whose one line says what to do.
 """
 
 from __future__ import annotations
@@ -28,23 +31,75 @@ def _database_exists(alias: str) -> bool:
     return Path(name).exists()
 
 
+def connection_problem(alias: str = DEFAULT_DB_ALIAS) -> str | None:
+    """Why the database ``alias`` cannot be used, and what to do, in one
+    line; None when it can be connected to. Never creates a SQLite file."""
+    connection = connections[alias]
+    if not _database_exists(alias):
+        return (
+            f"the database file {connection.settings_dict['NAME']} does not exist: "
+            "run `python manage.py migrate` to create it"
+        )
+    try:
+        connection.ensure_connection()
+    except DatabaseError as exc:
+        return describe_connection_error(alias, exc)
+    return None
+
+
+def describe_connection_error(alias: str, exc: Exception) -> str:
+    """One line for a failed connection to ``alias``, saying what to do."""
+    params = connections[alias].settings_dict
+    name, host = params.get("NAME"), params.get("HOST") or "localhost"
+    where = f"{host}:{params.get('PORT') or 5432}"
+    text = " ".join(str(exc).split())
+    if f'database "{name}" does not exist' in text:
+        return (
+            f"the PostgreSQL database {name!r} on {where} does not exist: create it "
+            f"with `createdb {name}`, then run `python manage.py migrate`"
+        )
+    if connections[alias].vendor == "postgresql":
+        return (
+            f"cannot connect to PostgreSQL at {where} ({text}): start the server "
+            "or correct DATABASE_URL"
+        )
+    return f"cannot use database {alias!r}: {text}"
+
+
 def check_schema_version(
     app_configs: Any = None, databases: list[str] | None = None, **kwargs: Any
 ) -> list[CheckMessage]:
-    """Compare each database's schema with the code's (settingsapp.E001/E002/W001).
+    """Compare each database's schema with the code's (settingsapp.E001 to
+    E004, W001).
 
-    Says nothing about a database that does not exist, cannot be reached or
-    has never been migrated: ``migrate`` must be able to create it.
+    ``databases`` is given by ``migrate`` (and ``check --database``): a
+    database not created or not migrated yet is then no error.
     """
     messages: list[CheckMessage] = []
+    migrating = databases is not None
     for alias in databases or [DEFAULT_DB_ALIAS]:
-        if not _database_exists(alias):
+        if migrating and not _database_exists(alias):
             continue
-        try:
-            status = BackendManager(alias).status()
-        except DatabaseError:
+        problem = connection_problem(alias)
+        if problem is None:
+            try:
+                status = BackendManager(alias).status()
+            except DatabaseError as exc:
+                problem = describe_connection_error(alias, exc)
+        if problem is not None:
+            messages.append(
+                Error(f"Database {alias!r}: {problem}.", id="settingsapp.E003")
+            )
             continue
-        if status.state is SchemaState.AHEAD:
+        if status.state is SchemaState.UNMIGRATED and not migrating:
+            messages.append(
+                Error(
+                    f"Database {alias!r} has not been migrated: run "
+                    "`python manage.py migrate`.",
+                    id="settingsapp.E004",
+                )
+            )
+        elif status.state is SchemaState.AHEAD:
             messages.append(
                 Error(
                     f"Database {alias!r}: {status.describe()}.",

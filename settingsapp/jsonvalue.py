@@ -18,18 +18,27 @@ from decimal import Decimal
 from typing import Any
 
 from aiidasite.exceptions import InputValidationError
+from aiidasite.limits import MAX_JSON_DEPTH, json_depth
 
 
 def validate_json_value(value: Any, *, where: str = "value") -> None:
     """Check that ``value`` is a JSON value both databases store exactly.
 
     Accepted: ``None``, ``bool``, ``int``, finite ``float``, ``str``, ``list``
-    and ``dict`` with ``str`` keys, nested to any depth.
+    and ``dict`` with ``str`` keys, nested at most ``MAX_JSON_DEPTH`` levels.
 
     :raises InputValidationError: for any other type, a non-finite float, a
-        non-string key, or a string holding NUL or a lone surrogate (neither
-        can be stored in PostgreSQL's ``jsonb``).
+        non-string key, a string holding NUL or a lone surrogate (neither can
+        be stored in PostgreSQL's ``jsonb``), or deeper nesting.
     """
+    if json_depth(value) > MAX_JSON_DEPTH:
+        raise InputValidationError(
+            f"{where} nests deeper than {MAX_JSON_DEPTH} levels of lists and objects"
+        )
+    _validate_json_value(value, where=where)
+
+
+def _validate_json_value(value: Any, *, where: str) -> None:
     if value is None or isinstance(value, bool | int):
         return
     if isinstance(value, float):
@@ -41,7 +50,7 @@ def validate_json_value(value: Any, *, where: str = "value") -> None:
         return
     if isinstance(value, list):
         for index, item in enumerate(value):
-            validate_json_value(item, where=f"{where}[{index}]")
+            _validate_json_value(item, where=f"{where}[{index}]")
         return
     if isinstance(value, dict):
         for key, item in value.items():
@@ -50,7 +59,7 @@ def validate_json_value(value: Any, *, where: str = "value") -> None:
                     f"{where} has the key {key!r}: JSON object keys must be strings"
                 )
             validate_text(key, where=f"a key of {where}")
-            validate_json_value(item, where=f"{where}[{key!r}]")
+            _validate_json_value(item, where=f"{where}[{key!r}]")
         return
     raise InputValidationError(
         f"{where} is a {type(value).__name__}, which is not a JSON value"

@@ -18,6 +18,7 @@ from django.utils import timezone
 
 from aiidasite.exceptions import InputValidationError, NotExistent
 from aiidasite.prepared import PreparedLookup
+from aiidasite.times import format_time
 from settingsapp.jsonvalue import validate_json_value, validate_text
 from settingsapp.models import KEY_MAX_LENGTH, DbSetting
 
@@ -38,12 +39,12 @@ class Setting:
         )
 
     def as_dict(self) -> dict[str, Any]:
-        """The setting as JSON-ready data, its time in ISO 8601."""
+        """The setting as JSON-ready data, its time in ISO 8601 (``TIME_ZONE``)."""
         return {
             "key": self.key,
             "value": self.value,
             "description": self.description,
-            "time": self.time.isoformat(),
+            "time": format_time(self.time),
         }
 
 

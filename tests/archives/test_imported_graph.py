@@ -51,7 +51,7 @@ def test_each_bands_finds_its_structure_formula(bands_archive):
 
     assert len(rows) == 6
     for row in rows:
-        bands = DbNode.objects.get(pk=row["pk"])
+        bands = DbNode.objects.get(pk=row["id"])
         assert row["formula"] == FORMULA_BY_STRUCTURE[structure_label_behind(bands)]
 
 

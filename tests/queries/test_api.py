@@ -141,7 +141,7 @@ def test_bands_list_formulas_and_filters(api_client, graph):
     body = api_client.get("/api/v1/bands/").json()
     assert body["count"] == 1
     (row,) = body["results"]
-    assert (row["pk"], row["uuid"], row["formula"]) == (
+    assert (row["id"], row["uuid"], row["formula"]) == (
         bands.pk,
         str(bands.uuid),
         "AsGa",

@@ -185,13 +185,13 @@ def test_bands_get_the_formula_of_their_nearest_structure(graph, django_user_mod
     assert by_label["orphan"]["formula"] is None
     assert by_label["direct"]["uuid"] == str(direct.uuid)
     assert by_label["direct"]["ctime"] == direct.ctime
-    assert by_label["deep"]["pk"] == deep.pk
+    assert by_label["deep"]["id"] == deep.pk
     mine = QueryManager().get_bands_and_parents_structure(user_pk=graph.user.pk)
     assert {row["label"] for row in mine} == {"deep", "direct"}
     graph.group("picked", [deep, orphan])
     picked = QueryManager().get_bands_and_parents_structure(groups=["picked"])
     assert {row["label"] for row in picked} == {"deep", "orphan"}
-    assert orphan.pk in {row["pk"] for row in picked}
+    assert orphan.pk in {row["id"] for row in picked}
 
 
 def test_nearest_structure_ties_go_to_the_newest(graph):

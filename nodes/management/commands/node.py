@@ -11,6 +11,7 @@ from typing import Any
 from django.core.management.base import BaseCommand, CommandError, CommandParser
 
 from aiidasite.exceptions import AiidaSiteError
+from aiidasite.times import format_time
 from nodes import services
 from nodes.models import DbNode
 
@@ -100,8 +101,8 @@ class Command(BaseCommand):
             "process_type": node.process_type,
             "label": node.label,
             "description": node.description,
-            "ctime": node.ctime.isoformat(),
-            "mtime": node.mtime.isoformat(),
+            "ctime": format_time(node.ctime),
+            "mtime": format_time(node.mtime),
             "user": node.user.get_username(),
             "attributes": node.attributes,
             "extras": node.extras,

@@ -8,6 +8,7 @@ from typing import Any
 from django.core.management.base import BaseCommand, CommandError, CommandParser
 
 from aiidasite.exceptions import AiidaSiteError
+from aiidasite.times import format_time
 from queries import services
 
 
@@ -49,12 +50,14 @@ class Command(BaseCommand):
             )
         except AiidaSiteError as exc:
             raise CommandError(str(exc)) from exc
+        for row in rows:
+            row.update(uuid=str(row["uuid"]), ctime=format_time(row["ctime"]))
         if options["format"] == "json":
-            self.stdout.write(json.dumps(rows, indent=2, default=str))
+            self.stdout.write(json.dumps(rows, indent=2))
             return
-        self.stdout.write(f"{'pk':>8}  {'ctime':<25} {'formula':<16} label")
+        self.stdout.write(f"{'id':>8}  {'ctime':<32} {'formula':<16} label")
         for row in rows:
             self.stdout.write(
-                f"{row['pk']:>8}  {row['ctime'].isoformat(timespec='seconds'):<25} "
+                f"{row['id']:>8}  {row['ctime']:<32} "
                 f"{row['formula'] or '-':<16} {row['label']}"
             )

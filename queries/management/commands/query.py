@@ -1,8 +1,10 @@
-"""``manage.py query FILE.json``."""
+"""``manage.py query FILE.json`` (``-`` reads standard input)."""
 
 from __future__ import annotations
 
 import json
+import sys
+from pathlib import Path
 from typing import Any
 
 from django.core.management.base import BaseCommand, CommandError, CommandParser
@@ -13,12 +15,12 @@ from queries import services
 
 class Command(BaseCommand):
     help = (
-        "Run a query written in QueryBuilder's JSON form (a file inside the "
-        "working directory) and print its rows."
+        "Run a query written in QueryBuilder's JSON form (a file, or '-' for "
+        "standard input) and print its rows."
     )
 
     def add_arguments(self, parser: CommandParser) -> None:
-        parser.add_argument("file", metavar="FILE.json")
+        parser.add_argument("file", metavar="FILE.json", help="'-': standard input")
         parser.add_argument(
             "--format",
             choices=("text", "json"),
@@ -29,7 +31,9 @@ class Command(BaseCommand):
 
     def handle(self, *args: Any, **options: Any) -> None:
         try:
-            query = services.query_file_read(path=options["file"])
+            query = services.query_parse(
+                text=read_text(options["file"]), source=options["file"]
+            )
             rows = query.dict() if options["format"] == "json" else query.all()
         except AiidaSiteError as exc:
             raise CommandError(str(exc)) from exc
@@ -38,6 +42,18 @@ class Command(BaseCommand):
             return
         for row in rows:
             self.stdout.write("\t".join(_cell(value) for value in row))
+
+
+def read_text(path: str) -> str:
+    """The text of the file ``path``, or of standard input for ``-``."""
+    if path == "-":
+        return sys.stdin.read()
+    try:
+        return Path(path).read_text(encoding="utf-8")
+    except FileNotFoundError:
+        raise CommandError(f"no query file {path!r}") from None
+    except (OSError, UnicodeDecodeError) as exc:
+        raise CommandError(f"cannot read {path!r}: {exc}") from None
 
 
 def _cell(value: Any) -> str:

@@ -9,6 +9,7 @@ from django.core.management.base import BaseCommand, CommandError, CommandParser
 from django.utils.connection import ConnectionDoesNotExist
 
 from aiidasite.exceptions import AiidaSiteError
+from aiidasite.limits import MAX_JSON_DEPTH
 from settingsapp.manager import Setting, SettingsManager
 
 # Text that starts like JSON must be valid JSON: storing "{bad" as a string
@@ -24,6 +25,10 @@ def parse_value(text: str) -> Any:
     """
     try:
         return json.loads(text, parse_constant=_refuse_constant)
+    except RecursionError:
+        raise CommandError(
+            f"VALUE nests deeper than {MAX_JSON_DEPTH} levels of lists and objects"
+        ) from None
     except ValueError as exc:
         if text.lstrip().startswith(JSON_OPENERS):
             raise CommandError(
