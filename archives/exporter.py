@@ -20,6 +20,7 @@ from typing import Any
 from django.contrib.auth import get_user_model
 from tqdm import tqdm
 
+from aiidasite import __version__
 from aiidasite.exceptions import InputValidationError, NotExistent
 from aiidasite.identifiers import MAX_PK
 from aiidasite.tempdirs import owned_tempdir
@@ -183,6 +184,8 @@ class ArchiveWriter:
         backend = get_backend()
         metadata = {
             "export_version": fmt.EXPORT_VERSION,
+            # aiida-core writes its "aiida_version" here; this names the writer.
+            "aiidasite_version": __version__,
             "key_format": fmt.KEY_FORMAT,
             "compression": COMPRESSION_LEVEL,
             "ctime": dt.datetime.now().isoformat(),

@@ -243,7 +243,8 @@ class DbNodeAdmin(admin.ModelAdmin):
         self, request: HttpRequest, obj: DbNode, form: Any, change: bool
     ) -> None:
         changes = {name: form.cleaned_data[name] for name in form.changed_data}
-        services.node_update(node=obj, changes=changes)
+        # The form shows the extras whole: what it holds replaces them.
+        services.node_update(node=obj, changes=changes, replace_extras=True)
 
     def delete_view(
         self, request: HttpRequest, object_id: str, extra_context: Any = None

@@ -121,12 +121,19 @@ class NodeCreateSerializer(serializers.Serializer):
 
 
 class NodeUpdateSerializer(serializers.Serializer):
-    """What PATCH /nodes/{id}/ may change (for the schema; the service
-    refuses any other field)."""
+    """What PATCH /nodes/{id}/ may change."""
 
     label = serializers.CharField(required=False, allow_blank=True)
     description = serializers.CharField(required=False, allow_blank=True)
-    extras = serializers.JSONField(required=False)
+    extras = serializers.JSONField(
+        required=False,
+        help_text="merged into the node's extras key by key (aiida's set_extra)",
+    )
+    replace = serializers.BooleanField(
+        required=False,
+        default=False,
+        help_text="true: the given extras replace the node's whole",
+    )
 
 
 class DeleteQuerySerializer(serializers.Serializer):

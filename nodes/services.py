@@ -469,8 +469,14 @@ def links_check_acyclic(*, new: Sequence[Link], stored_targets: set[int]) -> Non
 MUTABLE_FIELDS = frozenset({"label", "description", "extras"})
 
 
-def node_update(*, node: DbNode, changes: Mapping[str, Any]) -> DbNode:
-    """Change a stored node's label, description or extras (replaced whole).
+def node_update(
+    *, node: DbNode, changes: Mapping[str, Any], replace_extras: bool = False
+) -> DbNode:
+    """Change a stored node's label, description or extras.
+
+    ``extras`` are merged into the node's, key by key, as aiida-core's
+    ``set_extra_many`` does (``Node.base.extras``); with ``replace_extras``
+    they replace the node's whole, as ``reset_extras`` does.
 
     :raises ModificationNotAllowed: for any other field: attributes and files
         of a stored node are immutable.
@@ -486,10 +492,19 @@ def node_update(*, node: DbNode, changes: Mapping[str, Any]) -> DbNode:
         node.label = clean_text(changes["label"], "label", 255)
     if "description" in changes:
         node.description = clean_text(changes["description"], "description")
-    if "extras" in changes:
-        node.extras = clean_dict(changes["extras"], "extras")
-    node.mtime = timezone.now()
-    node.save(update_fields=[*changes, "mtime"])
+    if "extras" not in changes or replace_extras:
+        if "extras" in changes:
+            node.extras = clean_dict(changes["extras"], "extras")
+        node.mtime = timezone.now()
+        node.save(update_fields=[*changes, "mtime"])
+        return node
+    extras = clean_dict(changes["extras"], "extras")
+    with transaction.atomic():
+        # Read under a row lock, so concurrent merges each keep the other's keys.
+        stored = DbNode.objects.select_for_update().only("extras").get(pk=node.pk)
+        node.extras = {**stored.extras, **extras}
+        node.mtime = timezone.now()
+        node.save(update_fields=[*changes, "mtime"])
     return node
 
 

@@ -114,8 +114,12 @@ class NodeDetailView(APIView):
     def patch(self, request: Request, identifier: str) -> Response:
         if not isinstance(request.data, dict):
             raise InputValidationError("expected a JSON object")
+        changes = dict(request.data)
+        replace = changes.pop("replace", False)
+        if not isinstance(replace, bool):
+            raise InputValidationError("replace must be true or false")
         node = services.node_get(identifier=identifier)
-        node = services.node_update(node=node, changes=request.data)
+        node = services.node_update(node=node, changes=changes, replace_extras=replace)
         return Response(NodeSerializer(node).data)
 
     @extend_schema(

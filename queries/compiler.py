@@ -203,6 +203,12 @@ def _coerce(column: Any, value: Any, field: str) -> Any:
             raise InputValidationError(f"{field}: {value!r} is not a date and time.")
         if timezone.is_naive(value):
             value = timezone.make_aware(value)
+        try:
+            value.astimezone(datetime.UTC)  # what the database compares
+        except OverflowError:
+            raise InputValidationError(
+                f"{field}: {value.isoformat()} is outside the years 1 to 9999 in UTC."
+            ) from None
         return value
     if isinstance(kind, UUIDText):
         try:

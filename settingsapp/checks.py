@@ -11,6 +11,9 @@ error whose one line says what to do.
 
 from __future__ import annotations
 
+import contextlib
+import contextvars
+from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
 
@@ -18,6 +21,20 @@ from django.core.checks import CheckMessage, Error, Warning
 from django.db import DEFAULT_DB_ALIAS, DatabaseError, connections
 
 from settingsapp.schema import BackendManager, SchemaState
+
+# Set while a command that needs no usable database runs (makemigrations).
+_database_unused = contextvars.ContextVar("database_unused", default=False)
+
+
+@contextlib.contextmanager
+def database_unused() -> Iterator[None]:
+    """Within this block the schema check says nothing: for commands that
+    only read the code."""
+    token = _database_unused.set(True)
+    try:
+        yield
+    finally:
+        _database_unused.reset(token)
 
 
 def _database_exists(alias: str) -> bool:
@@ -76,6 +93,8 @@ def check_schema_version(
     database not created or not migrated yet is then no error.
     """
     messages: list[CheckMessage] = []
+    if _database_unused.get():
+        return messages
     migrating = databases is not None
     for alias in databases or [DEFAULT_DB_ALIAS]:
         if migrating and not _database_exists(alias):

@@ -260,3 +260,17 @@ def test_deeply_nested_queries_are_refused(client, tmp_path, operator, levels, s
     with pytest.raises(CommandError) as refused:
         call_command("query", str(file), stdout=StringIO())
     assert "\n" not in str(refused.value).strip()
+
+
+@pytest.mark.parametrize(
+    "moment",
+    ["0001-01-01T00:00:00+14:00", "9999-12-31T23:59:59-14:00", "0001-01-01T00:00:00"],
+)
+def test_querybuilder_times_outside_the_calendar_are_answered(client, moment):
+    query = {
+        "path": ["node"],
+        "filters": {"node": {"ctime": {">": moment}}},
+        "project": {"node": ["id"]},
+    }
+    response = client.post("/api/v1/querybuilder/", query, format="json")
+    assert answer_problem(response) is None, response.content

@@ -2,8 +2,14 @@
 
 from __future__ import annotations
 
+import json
+import tomllib
+import zipfile
+from pathlib import Path
+
 import pytest
 
+import aiidasite
 from aiidasite.exceptions import InputValidationError, NotExistent
 from archives.services import archive_export, archive_import, archive_inspect
 from nodes.models import DbGroup, DbLink, DbNode
@@ -144,3 +150,16 @@ def test_export_of_a_missing_object_leaves_no_half_file(bands_archive, tmp_path)
     assert not target.exists()
     assert list(target.parent.iterdir()) == []
     assert get_backend().has_object("0" * 64) is False
+
+
+def test_export_records_the_writers_version(bands_archive, tmp_path):
+    archive_import(str(bands_archive))
+    target = tmp_path / "out.aiida"
+    archive_export(str(target), everything=True)
+    with zipfile.ZipFile(target) as archive:
+        metadata = json.loads(archive.read("metadata.json"))
+    project = tomllib.loads(
+        (Path(aiidasite.__file__).parents[1] / "pyproject.toml").read_text()
+    )
+    assert metadata["aiidasite_version"] == project["project"]["version"]
+    assert aiidasite.__version__ == project["project"]["version"]

@@ -255,6 +255,22 @@ def test_patch_changes_extras_but_not_attributes(client_of, make_node):
     assert DbNode.objects.get(pk=node.pk).attributes == {"value": 1}
 
 
+def test_patch_merges_extras_as_set_extra_does_and_replace_overwrites(
+    client_of, make_node
+):
+    node = make_node(types.INT, extras={"kept": 1, "changed": "old"})
+    url = f"/api/v1/nodes/{node.pk}/"
+    response = client_of.patch(url, {"extras": {"changed": "new"}}, format="json")
+    assert response.json()["extras"] == {"kept": 1, "changed": "new"}
+    response = client_of.patch(
+        url, {"extras": {"only": True}, "replace": True}, format="json"
+    )
+    assert response.json()["extras"] == {"only": True}
+    assert DbNode.objects.get(pk=node.pk).extras == {"only": True}
+    response = client_of.patch(url, {"replace": "sometimes"}, format="json")
+    assert response.status_code == 400
+
+
 def test_delete_dry_run_then_for_real(client_of, calc_graph):
     structure, calc, bands = calc_graph
     url = f"/api/v1/nodes/{structure.pk}/"

@@ -88,13 +88,24 @@ def test_closest_parents_prints_one_line_per_pk(bands_graph, graph):
     structure, calc, bands = bands_graph
     loose = graph.node(INT)
     text = run(
-        "closest_parents", str(bands.pk), str(loose.pk), "--type", "StructureData"
+        "closest_parents", str(bands.pk), str(loose.pk), "--node-type", "StructureData"
     )
     assert text.splitlines() == [f"{bands.pk}\t{structure.pk}", f"{loose.pk}\t-"]
     rows = json.loads(run("closest_parents", str(bands.pk), "--format", "json"))
     assert rows == [{"pk": bands.pk, "parent": calc.pk}]
     with pytest.raises(CommandError, match="no node with pk 424242"):
         run("closest_parents", "424242")
+
+
+def test_closest_parents_takes_uuids_and_prefixes_like_node_show(bands_graph):
+    structure, _, bands = bands_graph
+    uuid = str(bands.uuid)
+    # Prefixes with a dash: all digits would be a pk.
+    for identifier in (uuid, uuid[:9], uuid[:13].upper()):
+        text = run("closest_parents", identifier, "--node-type", "StructureData")
+        assert text.splitlines() == [f"{bands.pk}\t{structure.pk}"]
+    with pytest.raises(CommandError, match="no node with pk or uuid 'zz'"):
+        run("closest_parents", "zz")
 
 
 def test_query_runs_a_json_file(graph, tmp_path, monkeypatch):
@@ -157,7 +168,14 @@ def test_a_failing_command_exits_1_with_one_line(tmp_path):
         check=True,
     )
     result = subprocess.run(
-        [sys.executable, "manage.py", "closest_parents", "77", "--type", STRUCTURE],
+        [
+            sys.executable,
+            "manage.py",
+            "closest_parents",
+            "77",
+            "--node-type",
+            STRUCTURE,
+        ],
         cwd=ROOT,
         env=env,
         capture_output=True,

@@ -143,5 +143,5 @@ def test_check_says_migrate_before_the_database_exists(tmp_path):
     # The check must not create the SQLite file as a side effect.
     assert not (tmp_path / "db.sqlite3").exists()
     # Writing migrations needs no database.
-    dry_run = manage("makemigrations", "--check", "--dry-run", "--skip-checks")
+    dry_run = manage("makemigrations", "--check", "--dry-run")
     assert dry_run.returncode == 0, dry_run.stderr

@@ -1,4 +1,4 @@
-"""``manage.py closest_parents PK... [--type T]``."""
+"""``manage.py closest_parents NODE... [--node-type T]``."""
 
 from __future__ import annotations
 
@@ -9,20 +9,26 @@ from typing import Any
 from django.core.management.base import BaseCommand, CommandError, CommandParser
 
 from aiidasite.exceptions import AiidaSiteError
+from aiidasite.identifiers import pk_from_text
+from nodes.services import node_get
 from queries import services
 
 
 class Command(BaseCommand):
     help = (
         "Print the nearest ancestor of a node type (fewest links, then newest) "
-        "for each node pk; '-' when there is none."
+        "for each node; '-' when there is none."
     )
 
     def add_arguments(self, parser: CommandParser) -> None:
-        parser.add_argument("pks", nargs="+", type=int, metavar="PK")
         parser.add_argument(
-            "--type",
-            dest="node_type",
+            "identifiers",
+            nargs="+",
+            metavar="NODE",
+            help="pk, uuid or uuid prefix, as `node show` takes",
+        )
+        parser.add_argument(
+            "--node-type",
             help="type string or class name, e.g. StructureData (default: any)",
         )
         parser.add_argument("--format", choices=("text", "json"), default="text")
@@ -30,7 +36,7 @@ class Command(BaseCommand):
     def handle(self, *args: Any, **options: Any) -> None:
         try:
             parents = services.closest_parents_get(
-                pks=options["pks"],
+                pks=[node_pk(text) for text in options["identifiers"]],
                 node_type=options["node_type"],
                 print_progress=options["verbosity"] > 0 and sys.stderr.isatty(),
             )
@@ -42,3 +48,15 @@ class Command(BaseCommand):
             return
         for pk, parent in parents.items():
             self.stdout.write(f"{pk}\t{parent if parent is not None else '-'}")
+
+
+def node_pk(identifier: str) -> int:
+    """The pk a NODE argument names: digits are the pk itself (checked with the
+    others in one query), anything else is looked up as a uuid or prefix.
+
+    :raises NotExistent: no node has that uuid or prefix.
+    """
+    pk = pk_from_text(identifier)
+    if pk is not None:
+        return pk
+    return node_get(identifier=identifier).pk
