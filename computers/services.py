@@ -9,10 +9,8 @@ from django.db import transaction
 from django.db.models import Count, QuerySet
 
 from aiidasite.exceptions import NotExistent, ObjectInUse
+from aiidasite.identifiers import pk_from_text
 from computers.models import DbComputer
-
-# Primary keys are bigints.
-MAX_PK = 2**63
 
 
 def computer_list() -> QuerySet[DbComputer]:
@@ -28,8 +26,9 @@ def computer_get(*, identifier: int | str) -> DbComputer:
     text = str(identifier).strip()
     query = DbComputer.objects.all()
     computer = query.filter(label=text).first()
-    if computer is None and text.isdigit() and int(text) < MAX_PK:
-        computer = query.filter(pk=int(text)).first()
+    pk = pk_from_text(text)
+    if computer is None and pk is not None:
+        computer = query.filter(pk=pk).first()
     if computer is None:
         try:
             computer = query.filter(uuid=uuid_module.UUID(text)).first()
