@@ -195,6 +195,10 @@ REST_FRAMEWORK = {
         "rest_framework.authentication.SessionAuthentication",
         "rest_framework.authentication.BasicAuthentication",
     ],
+    "DEFAULT_RENDERER_CLASSES": [
+        "aiidasite.renderers.JSONRenderer",
+        "rest_framework.renderers.BrowsableAPIRenderer",
+    ],
     # They refuse body keys a route does not document (aiidasite.parameters).
     "DEFAULT_PARSER_CLASSES": [
         "aiidasite.parameters.JSONParser",

@@ -86,3 +86,26 @@ def test_one_users_days_agree_with_everyones_in_every_zone(settings, graph, zone
     everyone = creation_statistics()["ctime_by_day"]
     assert creation_statistics(user_pk=graph.user.pk)["ctime_by_day"] == everyone
     assert sum(everyone.values()) == 150
+
+
+def test_query_command_prints_times_in_the_site_zone(settings, graph, tmp_path):
+    settings.TIME_ZONE = "Asia/Kolkata"
+    graph.node(INT, ctime=MOMENT)
+    file = tmp_path / "q.json"
+    file.write_text(json.dumps({"path": ["Int"], "project": {"int": ["ctime"]}}))
+    assert run("query", str(file)).splitlines() == ["2024-03-11T01:30:00+05:30"]
+    rows = json.loads(run("query", str(file), "--format", "json"))
+    assert rows == [{"int": {"ctime": "2024-03-11T01:30:00+05:30"}}]
+
+
+def test_querybuilder_api_writes_times_as_the_query_command(
+    settings, graph, api_client, django_user_model
+):
+    settings.TIME_ZONE = "Asia/Kolkata"
+    graph.node(INT, ctime=MOMENT)
+    api_client.force_authenticate(graph.user)
+    query = {"path": ["Int"], "project": {"int": ["ctime"]}}
+    response = api_client.post("/api/v1/querybuilder/", query, format="json")
+    assert response.json()["results"] == [
+        {"int": {"ctime": "2024-03-11T01:30:00+05:30"}}
+    ]

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import datetime
 import json
 import sys
 from pathlib import Path
@@ -10,6 +11,7 @@ from typing import Any
 from django.core.management.base import BaseCommand, CommandError, CommandParser
 
 from aiidasite.exceptions import AiidaSiteError
+from aiidasite.times import format_time
 from queries import services
 
 
@@ -38,7 +40,7 @@ class Command(BaseCommand):
         except AiidaSiteError as exc:
             raise CommandError(str(exc)) from exc
         if options["format"] == "json":
-            self.stdout.write(json.dumps(rows, indent=2, default=str))
+            self.stdout.write(json.dumps(rows, indent=2, default=_json_default))
             return
         for row in rows:
             self.stdout.write("\t".join(_cell(value) for value in row))
@@ -56,7 +58,14 @@ def read_text(path: str) -> str:
         raise CommandError(f"cannot read {path!r}: {exc}") from None
 
 
+def _json_default(value: Any) -> str:
+    # Times as the API writes them (TIME_ZONE); uuids and the rest as text.
+    if isinstance(value, datetime.datetime):
+        return format_time(value) or ""
+    return str(value)
+
+
 def _cell(value: Any) -> str:
     if isinstance(value, dict | list):
-        return json.dumps(value, default=str)
-    return str(value)
+        return json.dumps(value, default=_json_default)
+    return _json_default(value)
