@@ -10,6 +10,7 @@ from __future__ import annotations
 import datetime as dt
 import functools
 import json
+import re
 import sqlite3
 from typing import Any
 
@@ -136,13 +137,12 @@ CREATE INDEX ix_db_dbgroup_dbnodes_dbnode_id ON db_dbgroup_dbnodes (dbnode_id);
 """
 
 
+_OBJECT_KEY = re.compile(r"[0-9a-f]{64}")
+
+
 def is_object_key(key: object) -> bool:
     """Whether ``key`` is a file object's key: 64 lowercase hex digits."""
-    return (
-        isinstance(key, str)
-        and len(key) == 64
-        and all(c in "0123456789abcdef" for c in key)
-    )
+    return isinstance(key, str) and _OBJECT_KEY.fullmatch(key) is not None
 
 
 @functools.cache

@@ -237,7 +237,8 @@ class ArchiveImporter:
         extras = parse_json(row["extras"], "extras")
         tree = parse_json(row["repository_metadata"], "repository_metadata")
         tree_text = validation.clean_repository_metadata(tree)
-        for key in iter_keys(tree):
+        keys = list(iter_keys(tree))
+        for key in keys:
             if not fmt.is_object_key(key):
                 raise InputValidationError(
                     f"repository_metadata: {key[:80]!r} is not a SHA-256 key"
@@ -258,6 +259,7 @@ class ArchiveImporter:
             "mtime": parse_time(row["mtime"], "mtime"),
             "user_id": self.users[row["user_id"]],
             "repository_metadata_text": tree_text,
+            "keys": keys,
             # Compared with an existing node of the same uuid.
             "node_type": columns.node_type,
             "process_type": columns.process_type,
@@ -278,7 +280,7 @@ class ArchiveImporter:
         for row, pk in zip(rows, pks, strict=True):
             self.nodes[row["id"]] = pk
             self.node_types[pk] = row["node_type"]
-            self.required_keys.update(iter_keys(row["repository_metadata"]))
+            self.required_keys.update(row["keys"])
 
     def node_values(self, row: dict[str, Any]) -> tuple:
         """The row in ``nodes.bulk.NODE_COLUMNS`` order."""

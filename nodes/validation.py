@@ -177,8 +177,9 @@ def clean_repository_metadata(value: Any, where: str = "repository_metadata") ->
         one path segment (empty, ``.``, ``..``, ``/`` or NUL).
     """
     text = dump_json(value, where)
-    # The tree's own parser holds the rule on names (repository.tree).
-    File.from_serialized(value or {})
+    if text != "{}":
+        # The tree's own parser holds the rule on names (repository.tree).
+        File.from_serialized(value)
     return text
 
 

@@ -14,7 +14,7 @@ from archives.services import archive_import
 from nodes import services, types
 from nodes.models import DbGroup, DbLink, DbNode
 from repository import get_backend
-from tests.archives.hostile import CASES, Case, build, node_update
+from tests.archives.hostile import CASES, CYCLE_LINK, Case, build, node_update
 
 pytestmark = pytest.mark.django_db
 
@@ -99,3 +99,13 @@ def test_importer_and_api_writers_refuse_a_node_in_the_same_words(
 
     assert str(by_import.value).endswith(f": {by_api.value}")
     assert nothing_stored()
+
+
+def test_a_cycle_through_links_stored_before_is_refused(hostile, bands_archive):
+    archive_import(str(bands_archive))
+    before = (DbNode.objects.count(), DbLink.objects.count())
+    archive = hostile(Case("cycle", "", sql=(CYCLE_LINK,)))
+
+    with pytest.raises(CorruptArchive, match="provenance cycle"):
+        archive_import(str(archive))
+    assert (DbNode.objects.count(), DbLink.objects.count()) == before
