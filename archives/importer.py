@@ -503,7 +503,9 @@ class ArchiveImporter:
         suffix = 0
         while DbGroup.objects.filter(label=label, type_string=type_string).exists():
             suffix += 1
-            label = f"{row['label']}_{suffix}"
+            # Shortened so the renamed label still fits the column.
+            ending = f"_{suffix}"
+            label = row["label"][: validation.MAX_LABEL - len(ending)] + ending
         if suffix:
             self.summary.renamed_groups.append(f"{row['label']} -> {label}")
         self.summary.groups_new += 1

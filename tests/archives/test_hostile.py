@@ -109,3 +109,15 @@ def test_a_cycle_through_links_stored_before_is_refused(hostile, bands_archive):
     with pytest.raises(CorruptArchive, match="provenance cycle"):
         archive_import(str(archive))
     assert (DbNode.objects.count(), DbLink.objects.count()) == before
+
+
+def test_a_renamed_group_label_still_fits_its_column(hostile, bands_archive):
+    long_label = "g" * 255
+    rename = f"UPDATE db_dbgroup SET label = '{long_label}'"
+    archive_import(str(hostile(Case("first", "", sql=(rename,)))))
+    other_uuid = "UPDATE db_dbgroup SET uuid = '00000000-0000-4000-8000-000000000001'"
+
+    summary = archive_import(str(hostile(Case("second", "", sql=(rename, other_uuid)))))
+
+    assert summary.renamed_groups == [f"{long_label} -> {'g' * 253}_1"]
+    assert DbGroup.objects.filter(label=f"{'g' * 253}_1").exists()
