@@ -13,12 +13,15 @@ from rest_framework.views import exception_handler as drf_exception_handler
 
 from aiidasite.exceptions import AiidaSiteError
 from aiidasite.pagination import KeysetPagination
+from aiidasite.timeouts import is_timeout, timeout_detail
 
 
 def exception_handler(exc: Exception, context: dict[str, Any]) -> Response | None:
     """Map the project's exceptions to ``{"detail": ...}`` with their status."""
     if isinstance(exc, AiidaSiteError):
         return Response({"detail": str(exc)}, status=exc.status_code)
+    if is_timeout(exc):
+        return Response({"detail": timeout_detail()}, status=503)
     return drf_exception_handler(exc, context)
 
 

@@ -102,6 +102,8 @@ MIDDLEWARE = [
     "django.contrib.messages.middleware.MessageMiddleware",
     "django.middleware.clickjacking.XFrameOptionsMiddleware",
     "aiidasite.parameters.UnknownParametersMiddleware",
+    # Last: the limit covers the view's work, not the checks before it.
+    "aiidasite.timeouts.RequestTimeoutMiddleware",
 ]
 
 ROOT_URLCONF = "aiidasite.urls"
@@ -164,6 +166,8 @@ AIIDASITE_REPOSITORY = {
 # Row cap and per-statement time limit of POST /api/v1/querybuilder/.
 AIIDASITE_QUERY_MAX_ROWS = env_int("AIIDASITE_QUERY_MAX_ROWS", 10_000)
 AIIDASITE_QUERY_TIMEOUT_MS = env_int("AIIDASITE_QUERY_TIMEOUT_MS", 30_000)
+# Every API request's database work stops after this long (0: no limit).
+AIIDASITE_REQUEST_TIMEOUT_MS = env_int("AIIDASITE_REQUEST_TIMEOUT_MS", 30_000)
 
 # Archives: the largest metadata.json and db.sqlite3 read (MiB), and how many
 # times a member may expand when decompressed (larger ones are zip bombs).

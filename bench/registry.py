@@ -14,7 +14,9 @@ from contextlib import contextmanager
 from dataclasses import dataclass, field
 from pathlib import Path
 
-SCALES = ("small", "medium", "large")
+# xl: what a user may run to see ten million nodes; workloads without an xl
+# size run their large one.
+SCALES = ("small", "medium", "large", "xl")
 
 
 @dataclass
@@ -89,7 +91,13 @@ WORKLOADS: dict[str, Workload] = {}
 
 
 def workload(
-    name: str, *, small: int, medium: int, large: int, needs_db: bool = True
+    name: str,
+    *,
+    small: int,
+    medium: int,
+    large: int,
+    xl: int | None = None,
+    needs_db: bool = True,
 ) -> Callable[[Callable[[int, Path], Timing]], Callable[[int, Path], Timing]]:
     """Register ``fn`` under ``name`` with its item count per scale."""
 
@@ -97,7 +105,12 @@ def workload(
         WORKLOADS[name] = Workload(
             name=name,
             fn=fn,
-            sizes={"small": small, "medium": medium, "large": large},
+            sizes={
+                "small": small,
+                "medium": medium,
+                "large": large,
+                "xl": large if xl is None else xl,
+            },
             description=(fn.__doc__ or "").strip().splitlines()[0]
             if fn.__doc__
             else "",

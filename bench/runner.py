@@ -8,6 +8,7 @@ import importlib
 import os
 import pkgutil
 import platform
+import resource
 import sys
 import tempfile
 from pathlib import Path
@@ -15,7 +16,10 @@ from pathlib import Path
 from bench.registry import SCALES, WORKLOADS, Timing, Workload, fresh_tables
 
 RESULTS = Path(__file__).with_name("RESULTS.md")
-HEADER = f"{'name':<34} {'n':>8} {'seconds':>9} {'rate/s':>12} {'ratio':>7}  reference"
+HEADER = (
+    f"{'name':<34} {'n':>8} {'seconds':>9} {'rate/s':>12} {'ratio':>7} "
+    f"{'peak MiB':>8}  reference"
+)
 
 
 def discover() -> None:
@@ -57,8 +61,14 @@ def format_row(name: str, n: int, timing: Timing) -> str:
         ratio = f"{timing.reference_seconds / timing.seconds:.2f}x"
     return (
         f"{name:<34} {n:>8} {timing.seconds:>9.3f} {rate:>12,.0f} {ratio:>7}"
-        f"  {timing.reference}"
+        f" {peak_rss_mib():>8,.0f}  {timing.reference}"
     )
+
+
+def peak_rss_mib() -> float:
+    """The most memory this process has held so far (resident, MiB): what the
+    workloads up to this line needed at most."""
+    return resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024
 
 
 def run(workloads: list[Workload], scale: str, workdir: Path) -> list[str]:

@@ -15,10 +15,11 @@ offset the zone had while the graph's nodes were created (Caracas was at
 -04:30 from 2007 to 2016, Amsterdam at +00:19:32 before 1937).
 
 PostgreSQL reads ``db_dbnode_creation_count`` instead of the nodes: counts
-per 15-minute UTC bucket, type and user that triggers keep as nodes come and
-go (migration ``queries.0001``), so ten million nodes cost what a few
-thousand summary rows do. Its rows are deltas; once they outnumber the
-groups they add up to, they are folded together.
+per local day, type and user that triggers keep as nodes come and go
+(migration ``queries.0001``), so ten million nodes cost what a few thousand
+summary rows do. Its rows are deltas, folded together once enough pile up;
+its days are those of the zone it names, and counted anew from the nodes
+when the site's ``TIME_ZONE`` is another.
 """
 
 from __future__ import annotations
@@ -30,6 +31,7 @@ from collections import Counter
 from typing import Any
 
 import sqlalchemy as sa
+from django.db import connections, transaction
 from django.utils import timezone
 
 from queries.session import get_engine
@@ -41,7 +43,7 @@ __all__ = ["creation_statistics"]
 CREATION_COUNTS = sa.Table(
     "db_dbnode_creation_count",
     sa.MetaData(),
-    sa.Column("bucket", sa.DateTime(timezone=True)),
+    sa.Column("day", sa.Date),
     sa.Column("node_type", sa.String),
     sa.Column("user_id", sa.Integer),
     sa.Column("count", sa.BigInteger),
@@ -232,12 +234,11 @@ def _postgresql_statistics(
     alias: str, user_pk: int | None, zone: datetime.tzinfo
 ) -> dict[str, Any]:
     counts = CREATION_COUNTS
-    day = sa.cast(sa.func.timezone(str(zone), counts.c.bucket), sa.Date)
     total = sa.cast(sa.func.sum(counts.c.count), sa.BigInteger)
     unfolded = sa.func.count().filter(sa.not_(counts.c.folded))
     statement = (
-        sa.select(day, counts.c.node_type, total, unfolded)
-        .group_by(day, counts.c.node_type)
+        sa.select(counts.c.day, counts.c.node_type, total, unfolded)
+        .group_by(counts.c.day, counts.c.node_type)
         .having(total != 0)
     )
     if user_pk is not None:
@@ -245,13 +246,14 @@ def _postgresql_statistics(
     types: Counter[str] = Counter()
     days: Counter[str] = Counter()
     rows = 0
+    _count_days_in(alias, str(zone))
     with get_engine(alias).connect() as session:
-        for local_day, node_type, count, deltas in session.execute(statement):
+        for day, node_type, count, deltas in session.execute(statement):
             types[node_type] += count
-            days[local_day.isoformat()] += count
+            days[day.isoformat()] += count
             rows += deltas
-        if rows > FOLD_AFTER:
-            _fold(session)
+    if rows > FOLD_AFTER:
+        _fold(alias)
     return {
         "total": sum(types.values()),
         "types": dict(sorted(types.items())),
@@ -259,19 +261,39 @@ def _postgresql_statistics(
     }
 
 
-def _fold(session: Any) -> None:
-    """One row per bucket, type and user in place of the deltas.
+def _count_days_in(alias: str, zone: str) -> None:
+    """Count days in ``zone`` if the counts are of another zone's days.
+
+    Writers wait (SHARE lock on the nodes) while the counts are made anew
+    from the nodes, once per change of ``TIME_ZONE``.
+    """
+    with transaction.atomic(using=alias), connections[alias].cursor() as cursor:
+        cursor.execute("SELECT zone FROM db_dbnode_creation_zone")
+        if cursor.fetchone()[0] == zone:
+            return
+        cursor.execute("LOCK TABLE db_dbnode IN SHARE MODE")
+        cursor.execute("UPDATE db_dbnode_creation_zone SET zone = %s", [zone])
+        cursor.execute("DELETE FROM db_dbnode_creation_count")
+        cursor.execute(
+            "INSERT INTO db_dbnode_creation_count "
+            "(day, node_type, user_id, count, folded) "
+            "SELECT (ctime AT TIME ZONE %s)::date, node_type, user_id, count(*), "
+            "true FROM db_dbnode GROUP BY 1, 2, 3",
+            [zone],
+        )
+
+
+def _fold(alias: str) -> None:
+    """One row per day, type and user in place of the deltas.
 
     One statement: rows a concurrent writer commits meanwhile are not among
     those it deletes, and a concurrent fold finds them gone.
     """
-    session.execute(
-        sa.text(
+    with connections[alias].cursor() as cursor:
+        cursor.execute(
             "WITH gone AS (DELETE FROM db_dbnode_creation_count RETURNING *) "
             "INSERT INTO db_dbnode_creation_count "
-            "(bucket, node_type, user_id, count, folded) "
-            "SELECT bucket, node_type, user_id, sum(count), true FROM gone "
+            "(day, node_type, user_id, count, folded) "
+            "SELECT day, node_type, user_id, sum(count), true FROM gone "
             "GROUP BY 1, 2, 3 HAVING sum(count) <> 0"
         )
-    )
-    session.commit()

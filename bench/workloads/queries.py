@@ -53,7 +53,13 @@ def raw(sql: str, params: list[Any] | None = None) -> list[tuple[Any, ...]]:
         return cursor.fetchall()
 
 
-@workload("queries.creation_statistics", small=10_000, medium=50_000, large=1_000_000)
+@workload(
+    "queries.creation_statistics",
+    small=10_000,
+    medium=50_000,
+    large=1_000_000,
+    xl=10_000_000,
+)
 def creation_statistics(n: int, workdir: Path) -> Timing:
     """Node counts per type and per day over n nodes (two aggregate statements)."""
     from django.db import connection
@@ -178,7 +184,7 @@ def attribute_sql(select: str) -> str:
     return f"SELECT {select} FROM db_dbnode WHERE {condition}"
 
 
-@workload("queries.attribute_filter", small=10_000, medium=50_000, large=500_000)
+@workload("queries.attribute_filter", small=10_000, medium=50_000, large=1_000_000)
 def attribute_filter(n: int, workdir: Path) -> Timing:
     """Ids of the nodes whose attributes.value exceeds n/2, over n nodes."""
     from queries.builder import QueryBuilder
@@ -193,7 +199,7 @@ def attribute_filter(n: int, workdir: Path) -> Timing:
     return Timing(ours, reference_seconds, reference="raw SQL", unit="nodes")
 
 
-@workload("queries.attribute_count", small=10_000, medium=50_000, large=500_000)
+@workload("queries.attribute_count", small=10_000, medium=50_000, large=1_000_000)
 def attribute_count(n: int, workdir: Path) -> Timing:
     """Count of the nodes whose attributes.value exceeds n/2, over n nodes."""
     from queries.builder import QueryBuilder

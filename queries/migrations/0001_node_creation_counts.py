@@ -1,14 +1,15 @@
-"""PostgreSQL: node counts per 15-minute bucket, type and user, kept by triggers.
+"""PostgreSQL: node counts per local day, type and user, kept by triggers.
 
 Creation statistics then sum a few thousand rows instead of scanning every
 node (a second per ten million). Statement-level triggers with transition
-tables add one aggregated row per bucket, type and user for each INSERT,
+tables add one aggregated row per day, type and user for each INSERT,
 and subtract for each DELETE (and an UPDATE that moves a node between
-buckets, types or users), whatever wrote the rows: the services, imports,
+days, types or users), whatever wrote the rows: the services, imports,
 the admin or plain SQL. Rows are deltas, never updated in place, so
 concurrent writers never wait on one another; ``queries.statistics`` folds
-them together (``folded`` rows) when unfolded ones pile up. Buckets are 15 minutes of UTC, so a day in
-any zone of today's (offsets in quarter hours) is a whole number of them.
+them together (``folded`` rows) when unfolded ones pile up. Days are those
+of the zone in ``db_dbnode_creation_zone``; ``queries.statistics`` counts
+them anew when the site's ``TIME_ZONE`` is another.
 
 SQLite counts its indexes instead (see ``queries.statistics``): nothing is
 created there.
@@ -17,49 +18,53 @@ created there.
 from django.db import migrations
 
 CREATE = """
+CREATE TABLE db_dbnode_creation_zone (zone text NOT NULL);
+INSERT INTO db_dbnode_creation_zone VALUES ('UTC');
+
 CREATE TABLE db_dbnode_creation_count (
-    bucket timestamptz NOT NULL,
+    day date NOT NULL,
     node_type varchar(255) NOT NULL,
     user_id integer NOT NULL,
     count bigint NOT NULL,
     folded boolean NOT NULL DEFAULT false
 );
-CREATE INDEX db_dbnode_creation_count_bucket ON db_dbnode_creation_count (bucket);
-
-CREATE FUNCTION db_dbnode_creation_bucket(ctime timestamptz) RETURNS timestamptz
-    LANGUAGE sql IMMUTABLE PARALLEL SAFE
-    RETURN date_bin('15 minutes', ctime, TIMESTAMPTZ '2000-01-01 00:00:00+00');
 
 CREATE FUNCTION db_dbnode_creation_count_insert() RETURNS trigger
     LANGUAGE plpgsql AS $$
+DECLARE
+    zone text := (SELECT z.zone FROM db_dbnode_creation_zone z);
 BEGIN
-    INSERT INTO db_dbnode_creation_count (bucket, node_type, user_id, count)
-    SELECT db_dbnode_creation_bucket(ctime), node_type, user_id, count(*)
+    INSERT INTO db_dbnode_creation_count (day, node_type, user_id, count)
+    SELECT (ctime AT TIME ZONE zone)::date, node_type, user_id, count(*)
     FROM inserted GROUP BY 1, 2, 3;
     RETURN NULL;
 END $$;
 
 CREATE FUNCTION db_dbnode_creation_count_delete() RETURNS trigger
     LANGUAGE plpgsql AS $$
+DECLARE
+    zone text := (SELECT z.zone FROM db_dbnode_creation_zone z);
 BEGIN
-    INSERT INTO db_dbnode_creation_count (bucket, node_type, user_id, count)
-    SELECT db_dbnode_creation_bucket(ctime), node_type, user_id, -count(*)
+    INSERT INTO db_dbnode_creation_count (day, node_type, user_id, count)
+    SELECT (ctime AT TIME ZONE zone)::date, node_type, user_id, -count(*)
     FROM deleted GROUP BY 1, 2, 3;
     RETURN NULL;
 END $$;
 
 CREATE FUNCTION db_dbnode_creation_count_update() RETURNS trigger
     LANGUAGE plpgsql AS $$
+DECLARE
+    zone text := (SELECT z.zone FROM db_dbnode_creation_zone z);
 BEGIN
-    INSERT INTO db_dbnode_creation_count (bucket, node_type, user_id, count)
-    SELECT bucket, node_type, user_id, sum(n) FROM (
-        SELECT db_dbnode_creation_bucket(o.ctime) AS bucket, o.node_type,
-               o.user_id, -1 AS n
+    INSERT INTO db_dbnode_creation_count (day, node_type, user_id, count)
+    SELECT day, node_type, user_id, sum(n) FROM (
+        SELECT (o.ctime AT TIME ZONE zone)::date AS day, o.node_type, o.user_id,
+               -1 AS n
         FROM deleted o JOIN inserted i ON i.id = o.id
         WHERE (o.ctime, o.node_type, o.user_id)
               IS DISTINCT FROM (i.ctime, i.node_type, i.user_id)
         UNION ALL
-        SELECT db_dbnode_creation_bucket(i.ctime), i.node_type, i.user_id, 1
+        SELECT (i.ctime AT TIME ZONE zone)::date, i.node_type, i.user_id, 1
         FROM deleted o JOIN inserted i ON i.id = o.id
         WHERE (o.ctime, o.node_type, o.user_id)
               IS DISTINCT FROM (i.ctime, i.node_type, i.user_id)
@@ -86,8 +91,8 @@ CREATE TRIGGER db_dbnode_creation_count_update AFTER UPDATE ON db_dbnode
 CREATE TRIGGER db_dbnode_creation_count_truncate AFTER TRUNCATE ON db_dbnode
     FOR EACH STATEMENT EXECUTE FUNCTION db_dbnode_creation_count_truncate();
 
-INSERT INTO db_dbnode_creation_count (bucket, node_type, user_id, count)
-SELECT db_dbnode_creation_bucket(ctime), node_type, user_id, count(*)
+INSERT INTO db_dbnode_creation_count (day, node_type, user_id, count, folded)
+SELECT (ctime AT TIME ZONE 'UTC')::date, node_type, user_id, count(*), true
 FROM db_dbnode GROUP BY 1, 2, 3;
 """
 
@@ -101,7 +106,7 @@ DROP FUNCTION IF EXISTS db_dbnode_creation_count_delete();
 DROP FUNCTION IF EXISTS db_dbnode_creation_count_update();
 DROP FUNCTION IF EXISTS db_dbnode_creation_count_truncate();
 DROP TABLE IF EXISTS db_dbnode_creation_count;
-DROP FUNCTION IF EXISTS db_dbnode_creation_bucket(timestamptz);
+DROP TABLE IF EXISTS db_dbnode_creation_zone;
 """
 
 

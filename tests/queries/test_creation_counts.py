@@ -89,6 +89,11 @@ def test_stores_deletes_and_updates_keep_the_counts(two_users, settings):
     )
     DbNode.objects.filter(pk=nodes[4].pk).update(label="only the label")
     check(first, second)
+    # Another zone's days: counted anew, then kept in that zone.
+    settings.TIME_ZONE = "America/Caracas"
+    check(first, second)
+    DbNode.objects.create(node_type=INT, user=first, ctime=stamp)
+    check(first, second)
 
 
 def test_imports_are_counted(two_users):
