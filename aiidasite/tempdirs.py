@@ -39,7 +39,11 @@ def owned_tempdir(purpose: str) -> Iterator[Path]:
     remove_stale()
     folder = Path(tempfile.mkdtemp(prefix=f"{PREFIX}{purpose}-", dir=root))
     try:
-        (folder / OWNER_FILE).write_text(_owner(os.getpid()))
+        # Written aside and renamed: another process's remove_stale never
+        # reads a half-written owner file (which it would take for garbage).
+        pending = folder / f".{OWNER_FILE}"
+        pending.write_text(_owner(os.getpid()))
+        os.replace(pending, folder / OWNER_FILE)
         yield folder
     finally:
         shutil.rmtree(folder, ignore_errors=True)
