@@ -234,25 +234,29 @@ def _postgresql_statistics(
     alias: str, user_pk: int | None, zone: datetime.tzinfo
 ) -> dict[str, Any]:
     counts = CREATION_COUNTS
+    counted_in = sa.literal_column("(SELECT zone FROM db_dbnode_creation_zone)")
     total = sa.cast(sa.func.sum(counts.c.count), sa.BigInteger)
     unfolded = sa.func.count().filter(sa.not_(counts.c.folded))
     statement = (
-        sa.select(counts.c.day, counts.c.node_type, total, unfolded)
+        sa.select(counts.c.day, counts.c.node_type, total, unfolded, counted_in)
         .group_by(counts.c.day, counts.c.node_type)
         .having(total != 0)
     )
     if user_pk is not None:
         statement = statement.where(counts.c.user_id == user_pk)
+    with get_engine(alias).connect() as session:
+        rows = session.execute(statement).all()
+    # No rows: no nodes, in any zone. Rows of another zone's days: count anew.
+    if rows and rows[0][4] != str(zone):
+        _count_days_in(alias, str(zone))
+        with get_engine(alias).connect() as session:
+            rows = session.execute(statement).all()
     types: Counter[str] = Counter()
     days: Counter[str] = Counter()
-    rows = 0
-    _count_days_in(alias, str(zone))
-    with get_engine(alias).connect() as session:
-        for day, node_type, count, deltas in session.execute(statement):
-            types[node_type] += count
-            days[day.isoformat()] += count
-            rows += deltas
-    if rows > FOLD_AFTER:
+    for day, node_type, count, _, _ in rows:
+        types[node_type] += count
+        days[day.isoformat()] += count
+    if sum(row[3] for row in rows) > FOLD_AFTER:
         _fold(alias)
     return {
         "total": sum(types.values()),

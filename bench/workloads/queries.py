@@ -45,12 +45,14 @@ def bench_user() -> Any:
     return user
 
 
-def raw(sql: str, params: list[Any] | None = None) -> list[tuple[Any, ...]]:
+def raw(
+    sql: str, params: list[Any] | None = None, *, fetch: bool = True
+) -> list[tuple[Any, ...]]:
     from django.db import connection
 
     with connection.cursor() as cursor:
         cursor.execute(sql, params or [])
-        return cursor.fetchall()
+        return cursor.fetchall() if fetch else []
 
 
 @workload(
@@ -71,7 +73,10 @@ def creation_statistics(n: int, workdir: Path) -> Timing:
     start = datetime.datetime(2024, 1, 1, tzinfo=datetime.UTC)
     step = datetime.timedelta(days=365) / n
     batch = 20_000
-    for begin in range(0, n, batch):
+    if connection.vendor == "postgresql":
+        # The same rows, made by the server: ten million in minutes, not hours.
+        _series_nodes(n, user.pk, start, step)
+    for begin in range(0, n if connection.vendor == "sqlite" else 0, batch):
         DbNode.objects.bulk_create(
             (
                 DbNode(
@@ -95,6 +100,24 @@ def creation_statistics(n: int, workdir: Path) -> Timing:
     reference_seconds, days = best_of(reference)
     assert stats["total"] == n and len(stats["ctime_by_day"]) == days
     return Timing(ours, reference_seconds, reference="raw SQL", unit="nodes")
+
+
+def _series_nodes(
+    n: int, user_pk: int, start: datetime.datetime, step: datetime.timedelta
+) -> None:
+    """``n`` nodes of TYPES in turn, ``step`` apart from ``start``, inserted
+    by PostgreSQL from ``generate_series`` a million per statement."""
+    types = "ARRAY[" + ", ".join(f"'{t}'" for t in TYPES) + "]"
+    for begin in range(0, n, 1_000_000):
+        raw(
+            "INSERT INTO db_dbnode (uuid, node_type, label, description, ctime, "
+            "mtime, attributes, extras, repository_metadata, user_id) "
+            f"SELECT gen_random_uuid(), ({types})[i %% {len(TYPES)} + 1], '', '', "
+            "%s + i * %s, %s + i * %s, '{}', '{}', '{}', %s "
+            "FROM generate_series(%s, %s) AS i",
+            [start, step, start, step, user_pk, begin, min(begin + 1_000_000, n) - 1],
+            fetch=False,
+        )
 
 
 CLOSEST_SQL = """
