@@ -19,6 +19,8 @@ from typing import Any
 
 ROOT = Path(__file__).resolve().parents[1]
 AIIDA_VERSION = "2.9.4"
+# What the api.* workloads need beside aiida-core: its REST API and gunicorn.
+REST_REQUIREMENTS = [f"aiida-core[rest]=={AIIDA_VERSION}", "gunicorn==27.0.1"]
 SCRIPTS = Path(__file__).with_name("aiida_scripts")
 
 
@@ -73,3 +75,22 @@ def run_aiida(script: str, workdir: Path, *args: Any) -> Any:
     if result.returncode != 0:
         raise RuntimeError(f"aiida-core {script} failed:\n{result.stderr[-2000:]}")
     return json.loads(result.stdout.splitlines()[-1])
+
+
+def aiida_rest_python() -> Path | None:
+    """A python with aiida-core's REST API and gunicorn, added if missing."""
+    python = aiida_python()
+    if python is None:
+        return None
+    probe = [str(python), "-c", "import flask_restful, gunicorn"]
+    if subprocess.run(probe, capture_output=True).returncode != 0:
+        print("installing aiida-core's REST API into its venv ...", file=sys.stderr)
+        try:
+            subprocess.run(
+                [str(python), "-m", "pip", "install", "-q", *REST_REQUIREMENTS],
+                check=True,
+                capture_output=True,
+            )
+        except subprocess.CalledProcessError:
+            return None
+    return python

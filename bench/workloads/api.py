@@ -30,7 +30,7 @@ from pathlib import Path
 from typing import Any
 from urllib.parse import urlsplit
 
-from bench.aiida_reference import ROOT, SCRIPTS, aiida_python
+from bench.aiida_reference import ROOT, SCRIPTS, aiida_rest_python
 from bench.registry import Timing, fresh_tables, workload
 from bench.workloads.archives import write_archive
 
@@ -141,7 +141,7 @@ def serve_ours(workdir: Path) -> Site:
 
 
 def serve_aiida(workdir: Path, archive: Path) -> Site | None:
-    python = aiida_python()
+    python = aiida_rest_python()
     if python is None:
         return None
     env = {**os.environ, "AIIDA_PATH": str(workdir / "aiida-rest")}
