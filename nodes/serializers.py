@@ -9,6 +9,7 @@ from drf_spectacular.utils import extend_schema_field
 from rest_framework import serializers
 
 from aiidasite.exceptions import InputValidationError
+from aiidasite.times import format_time
 from nodes import types
 from nodes.models import DbGroup, DbLink, DbNode, LinkType
 
@@ -30,6 +31,25 @@ class NodeSummarySerializer(serializers.ModelSerializer):
             "mtime",
             "user",
         ]
+
+
+class NodeListItemSerializer(NodeSummarySerializer):
+    """A node summary written without DRF's per-field machinery, which costs
+    more than reading the row: a page of a hundred nodes is the API's most
+    requested answer. The same fields and text as :class:`NodeSummarySerializer`
+    (a test holds them equal), from nodes annotated with their ``username``."""
+
+    def to_representation(self, node: DbNode) -> dict[str, Any]:
+        return {
+            "id": node.pk,
+            "uuid": str(node.uuid),
+            "node_type": node.node_type,
+            "process_type": node.process_type,
+            "label": node.label,
+            "ctime": format_time(node.ctime),
+            "mtime": format_time(node.mtime),
+            "user": node.username,
+        }
 
 
 class NodeSerializer(NodeSummarySerializer):

@@ -6,7 +6,7 @@ import mimetypes
 from contextlib import ExitStack
 from typing import IO, Any
 
-from django.db.models import Count, QuerySet
+from django.db.models import Count, F, QuerySet
 from django.http import FileResponse
 from drf_spectacular.types import OpenApiTypes
 from drf_spectacular.utils import (
@@ -36,6 +36,7 @@ from nodes.serializers import (
     GroupSerializer,
     LinkSerializer,
     NodeCreateSerializer,
+    NodeListItemSerializer,
     NodeSerializer,
     NodeSummarySerializer,
     NodeUpdateSerializer,
@@ -67,10 +68,12 @@ def links_queryset() -> QuerySet:
 class NodeListView(generics.ListCreateAPIView):
     """Nodes, newest first; POST stores one (JSON or multipart with files)."""
 
-    queryset = DbNode.objects.select_related("user").defer(
-        "attributes", "extras", "repository_metadata", "description"
-    )
-    serializer_class = NodeSummarySerializer
+    # The owner's name as a column: a user object per row would cost as much
+    # as the node itself.
+    queryset = DbNode.objects.only(
+        *(name for name in NodeSummarySerializer.Meta.fields if name != "user")
+    ).annotate(username=F("user__username"))
+    serializer_class = NodeListItemSerializer
     pagination_class = LargeTablePagination
     filterset_class = NodeFilterSet
     ordering_fields = ["label", "ctime", "mtime", "node_type", "id"]
