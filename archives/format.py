@@ -15,7 +15,8 @@ import sqlite3
 from typing import Any
 
 EXPORT_VERSION = "main_0001"
-SUPPORTED_VERSIONS = frozenset({EXPORT_VERSION})
+# main_0000 differs only in nullable columns (``archives.reader.fill_nulls``).
+SUPPORTED_VERSIONS = frozenset({"main_0000", EXPORT_VERSION})
 KEY_FORMAT = "sha256"
 METADATA_NAME = "metadata.json"
 DATABASE_NAME = "db.sqlite3"

@@ -28,7 +28,7 @@ from aiidasite.exceptions import (
     UniquenessError,
 )
 from archives import format as fmt
-from archives.reader import ArchiveReader
+from archives.reader import ArchiveReader, open_archive
 from nodes import bulk, validation
 from nodes import links as link_rules
 from nodes.links import Link
@@ -59,6 +59,8 @@ class ImportSummary:
     files_existing: int = 0
     users_new: int = 0
     renamed_groups: list[str] = field(default_factory=list)
+    # What the archive holds but the import left out, one line each.
+    skipped: list[str] = field(default_factory=list)
 
     @property
     def changed(self) -> bool:
@@ -138,11 +140,18 @@ def parse_time(value: Any, where: str) -> Any:
 class ArchiveImporter:
     """One import of one archive; ``run()`` does the work in order."""
 
-    def __init__(self, archive: ArchiveReader, *, progress: bool = False) -> None:
+    def __init__(
+        self,
+        archive: ArchiveReader,
+        *,
+        progress: bool = False,
+        skip_dangling_links: bool = False,
+    ) -> None:
         self.archive = archive
         self.progress = progress
+        self.skip_dangling_links = skip_dangling_links
         self.backend = get_backend()
-        self.summary = ImportSummary()
+        self.summary = ImportSummary(skipped=list(getattr(archive, "notes", [])))
         self.users: dict[int, int] = {}
         self.nodes: dict[int, int] = {}  # archive id -> our pk
         self.node_types: dict[int, str] = {}  # our pk -> node_type
@@ -363,6 +372,15 @@ class ArchiveImporter:
         touching_existing = []
         for batch in self.archive.rows("SELECT * FROM db_dblink ORDER BY id"):
             for row in batch:
+                if self.skip_dangling_links and not (
+                    row["input_id"] in self.nodes and row["output_id"] in self.nodes
+                ):
+                    self.summary.skipped.append(
+                        f"skipped link {row['label']!r} ({row['type']}) from node "
+                        f"{row['input_id']} to node {row['output_id']}: a node "
+                        "the archive lacks"
+                    )
+                    continue
                 with archive_row("db_dblink", row):
                     link = Link(
                         self.node_pk(row["input_id"]),
@@ -518,13 +536,19 @@ class ArchiveImporter:
         )
 
 
-def archive_import(path: str, *, progress: bool = False) -> ImportSummary:
-    """Import the archive at ``path``; answer what was new and what existed.
+def archive_import(
+    path: str, *, progress: bool = False, skip_dangling_links: bool = False
+) -> ImportSummary:
+    """Import the archive at ``path``, of any version AiiDA wrote; answer what
+    was new, what existed and what was left out (``skipped``).
 
-    :raises CorruptArchive: the archive is unreadable, of an unsupported
-        version, or misses or corrupts a file; nothing is changed.
+    :raises CorruptArchive: the archive is unreadable, of an unknown version,
+        misses or corrupts a file, or has a link to a node it lacks (unless
+        ``skip_dangling_links``); nothing is changed.
     :raises UniquenessError: a node UUID exists here with other content;
         nothing is changed.
     """
-    with ArchiveReader(path) as archive:
-        return ArchiveImporter(archive, progress=progress).run()
+    with open_archive(path, skip_dangling_links=skip_dangling_links) as archive:
+        return ArchiveImporter(
+            archive, progress=progress, skip_dangling_links=skip_dangling_links
+        ).run()

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import datetime as dt
 import json
 import shutil
 import sqlite3
@@ -177,6 +178,8 @@ class ArchiveReader:
             raise CorruptArchive(
                 f"{self.path.name}: {fmt.DATABASE_NAME}: {exc}"
             ) from None
+        if self.metadata.get("export_version") == "main_0000":
+            fill_nulls(target)
         db = sqlite3.connect(f"file:{target}?mode=ro", uri=True)
         db.row_factory = sqlite3.Row
         try:
@@ -326,3 +329,80 @@ class ArchiveReader:
             },
             "node_types": self.node_types(),
         }
+
+
+# aiida-core's main_0000 -> main_0001 (``main_0000a_replace_nulls``): rows
+# without their node, user or computer go; other nulls take their defaults.
+MAIN_0000_NULLS = """
+DELETE FROM db_dbauthinfo WHERE aiidauser_id IS NULL OR dbcomputer_id IS NULL;
+UPDATE db_dbauthinfo SET enabled = 1 WHERE enabled IS NULL;
+UPDATE db_dbauthinfo SET auth_params = '{}' WHERE auth_params IS NULL;
+UPDATE db_dbauthinfo SET metadata = '{}' WHERE metadata IS NULL;
+DELETE FROM db_dbcomment WHERE dbnode_id IS NULL OR user_id IS NULL;
+UPDATE db_dbcomment SET content = '' WHERE content IS NULL;
+UPDATE db_dbcomment SET ctime = :now WHERE ctime IS NULL;
+UPDATE db_dbcomment SET mtime = :now WHERE mtime IS NULL;
+UPDATE db_dbcomputer SET description = '' WHERE description IS NULL;
+UPDATE db_dbcomputer SET hostname = '' WHERE hostname IS NULL;
+UPDATE db_dbcomputer SET metadata = '{}' WHERE metadata IS NULL;
+UPDATE db_dbcomputer SET scheduler_type = '' WHERE scheduler_type IS NULL;
+UPDATE db_dbcomputer SET transport_type = '' WHERE transport_type IS NULL;
+UPDATE db_dbgroup SET description = '' WHERE description IS NULL;
+UPDATE db_dbgroup SET time = :now WHERE time IS NULL;
+UPDATE db_dbgroup SET type_string = 'core' WHERE type_string IS NULL;
+UPDATE db_dblog SET levelname = '' WHERE levelname IS NULL;
+UPDATE db_dblog SET loggername = '' WHERE loggername IS NULL;
+UPDATE db_dblog SET message = '' WHERE message IS NULL;
+UPDATE db_dblog SET metadata = '{}' WHERE metadata IS NULL;
+UPDATE db_dblog SET time = :now WHERE time IS NULL;
+UPDATE db_dbnode SET ctime = :now WHERE ctime IS NULL;
+UPDATE db_dbnode SET description = '' WHERE description IS NULL;
+UPDATE db_dbnode SET label = '' WHERE label IS NULL;
+UPDATE db_dbnode SET mtime = :now WHERE mtime IS NULL;
+UPDATE db_dbuser SET first_name = '' WHERE first_name IS NULL;
+UPDATE db_dbuser SET last_name = '' WHERE last_name IS NULL;
+UPDATE db_dbuser SET institution = '' WHERE institution IS NULL;
+"""
+
+
+def fill_nulls(database: Path) -> None:
+    """Bring an extracted main_0000 ``db.sqlite3`` to main_0001's content.
+
+    :raises CorruptArchive: the database is not a main_0000 one.
+    """
+    now = fmt.format_time(dt.datetime.now(dt.UTC))
+    db = sqlite3.connect(database)
+    try:
+        with db:
+            for statement in filter(str.strip, MAIN_0000_NULLS.split(";")):
+                db.execute(statement, {"now": now})
+    except sqlite3.DatabaseError as exc:
+        raise CorruptArchive(f"{fmt.DATABASE_NAME}: {exc}") from None
+    finally:
+        db.close()
+
+
+def open_archive(
+    path: str | Path, *, skip_dangling_links: bool = False
+) -> ArchiveReader:
+    """A reader for the archive at ``path``, whatever its version: the
+    ``main_*`` reader for a zip whose metadata names a ``main_*`` version,
+    the legacy one (``0.1`` ... ``0.13``, zip or tar) for any other file.
+
+    :raises CorruptArchive: the file is not a readable archive of a known
+        version; see ``ArchiveReader`` and ``LegacyArchiveReader``.
+    """
+    from archives.legacy.reader import LegacyArchiveReader
+
+    if str(archive_version(Path(path))).startswith("main_"):
+        return ArchiveReader(path)
+    return LegacyArchiveReader(path, skip_dangling_links=skip_dangling_links)
+
+
+def archive_version(path: Path) -> str | None:
+    """The ``export_version`` of a zip archive's metadata, if it can be read."""
+    try:
+        with zipfile.ZipFile(path) as archive:
+            return json.loads(archive.read(fmt.METADATA_NAME)).get("export_version")
+    except (OSError, KeyError, ValueError, AttributeError, zipfile.BadZipFile):
+        return None

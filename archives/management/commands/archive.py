@@ -1,4 +1,4 @@
-"""``manage.py archive import|export|inspect``: AiiDA archives in and out."""
+"""``manage.py archive import|export|inspect|migrate``: AiiDA archives in and out."""
 
 from __future__ import annotations
 
@@ -18,6 +18,11 @@ class Command(BaseCommand):
         sub = parser.add_subparsers(dest="action", required=True)
         imp = sub.add_parser("import", help="import one or more archives")
         imp.add_argument("files", nargs="+", metavar="FILE")
+        imp.add_argument(
+            "--skip-dangling-links",
+            action="store_true",
+            help="import the rest when a link names a node the archive lacks",
+        )
         exp = sub.add_parser("export", help="write an archive")
         exp.add_argument("file", metavar="FILE")
         exp.add_argument(
@@ -42,22 +47,44 @@ class Command(BaseCommand):
         ins = sub.add_parser("inspect", help="describe an archive without importing")
         ins.add_argument("file", metavar="FILE")
         ins.add_argument("--format", choices=["text", "json"], default="text")
+        mig = sub.add_parser(
+            "migrate", help="rewrite an archive of any version as main_0001"
+        )
+        mig.add_argument("input", metavar="IN")
+        mig.add_argument("output", metavar="OUT")
+        mig.add_argument(
+            "--overwrite", action="store_true", help="replace OUT if it exists"
+        )
+        mig.add_argument(
+            "--skip-dangling-links",
+            action="store_true",
+            help="leave out links that name a node the archive lacks",
+        )
 
     def handle(self, *args, action: str, **options):
         progress = options["verbosity"] > 0 and sys.stderr.isatty()
         try:
             if action == "import":
-                self.import_archives(options["files"], progress)
+                self.import_archives(
+                    options["files"], progress, options["skip_dangling_links"]
+                )
             elif action == "export":
                 self.export_archive(options, progress)
+            elif action == "migrate":
+                self.migrate_archive(options, progress)
             else:
                 self.inspect_archive(options["file"], options["format"])
         except AiidaSiteError as exc:
             raise CommandError(str(exc)) from exc
 
-    def import_archives(self, files: list[str], progress: bool) -> None:
+    def import_archives(
+        self, files: list[str], progress: bool, skip_dangling_links: bool
+    ) -> None:
         for path in files:
-            summary = services.archive_import(path, progress=progress)
+            summary = services.archive_import(
+                path, progress=progress, skip_dangling_links=skip_dangling_links
+            )
+            self.write_skipped(summary.skipped)
             if not summary.changed:
                 self.stdout.write(f"{path}: nothing new, everything was present.")
                 continue
@@ -87,6 +114,27 @@ class Command(BaseCommand):
             self.style.SUCCESS(
                 f"Wrote {summary.path}: {summary.nodes} nodes, {summary.links} "
                 f"links, {summary.groups} groups, {summary.files} files."
+            )
+        )
+
+    def write_skipped(self, skipped: list[str]) -> None:
+        for line in skipped:
+            self.stdout.write(self.style.WARNING(f"  not imported: {line}"))
+
+    def migrate_archive(self, options: dict, progress: bool) -> None:
+        summary = services.archive_migrate(
+            options["input"],
+            options["output"],
+            overwrite=options["overwrite"],
+            skip_dangling_links=options["skip_dangling_links"],
+            progress=progress,
+        )
+        self.write_skipped(summary.skipped)
+        self.stdout.write(
+            self.style.SUCCESS(
+                f"Wrote {summary.path} (main_0001, from {summary.from_version}): "
+                f"{summary.nodes} nodes, {summary.links} links, {summary.groups} "
+                f"groups, {summary.files} files."
             )
         )
 

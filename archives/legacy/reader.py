@@ -1,0 +1,99 @@
+"""A legacy archive read as if it were a ``main_0001`` one."""
+
+from __future__ import annotations
+
+import sqlite3
+import tempfile
+from collections.abc import Iterator
+from contextlib import contextmanager
+from pathlib import Path
+from typing import IO
+
+from aiidasite.exceptions import CorruptArchive
+from archives import format as fmt
+from archives.legacy import convert
+from archives.legacy.source import LegacySource
+from archives.legacy.tables import LegacyTables
+from archives.reader import ArchiveReader
+
+
+class LegacyArchiveReader(ArchiveReader):
+    """A ``0.1`` ... ``0.13`` archive (zip or tar): its tables converted into a
+    ``main_0001`` database in a temporary folder, its files served by SHA-256
+    key from the archive, so the importer and the migration read it like a
+    current one. ``notes`` names what the conversion could not keep.
+
+    :raises CorruptArchive: the archive is unreadable, of an unknown version,
+        or inconsistent (see ``LegacyTables``); the temporary folder is gone.
+    """
+
+    def __init__(self, path: str | Path, *, skip_dangling_links: bool = False) -> None:
+        self.path = Path(path)
+        self.db = None
+        self.source = None
+        self._tmp = tempfile.TemporaryDirectory(prefix="aiidasite-archive-")
+        scratch = Path(self._tmp.name)
+        try:
+            self.source = LegacySource(self.path, scratch)
+            self.metadata = self.source.metadata
+            self.version = legacy_version(self.path, self.metadata)
+            self.db = sqlite3.connect(scratch / fmt.DATABASE_NAME)
+            self.db.executescript(fmt.SCHEMA)
+            tables = LegacyTables(
+                self.source,
+                self.version,
+                self.db,
+                scratch / "stage.sqlite3",
+                skip_dangling_links=skip_dangling_links,
+            )
+            tables.build()
+            self.notes = tables.notes
+            self.db.row_factory = sqlite3.Row
+        except BaseException:
+            self.close()
+            raise
+
+    def close(self) -> None:
+        if self.db is not None:
+            self.db.close()
+            self.db = None
+        if self.source is not None:
+            self.source.close()
+        self._tmp.cleanup()
+
+    @property
+    def database_path(self) -> Path:
+        return Path(self._tmp.name) / fmt.DATABASE_NAME
+
+    def object_keys(self) -> set[str]:
+        sql = "SELECT DISTINCT key FROM stage.file WHERE key IS NOT NULL"
+        return {row[0] for row in self.db.execute(sql)}
+
+    def _member(self, key: str) -> str | None:
+        sql = "SELECT member FROM stage.file WHERE key = ? LIMIT 1"
+        row = self.db.execute(sql, (key,)).fetchone()
+        if row is None:
+            raise CorruptArchive(f"file object {key} is missing")
+        return row[0]
+
+    def object_size(self, key: str) -> int:
+        return self.source.object_size(self._member(key), key)
+
+    @contextmanager
+    def open_object(self, key: str) -> Iterator[IO[bytes]]:
+        with self.source.open_object(self._member(key), key) as handle:
+            yield handle
+
+
+def legacy_version(path: Path, metadata: dict) -> convert.Version:
+    """The archive's ``0.x`` version.
+
+    :raises CorruptArchive: it has none, or one AiiDA never wrote.
+    """
+    version = convert.parse_version(metadata.get("export_version"))
+    if version is None or not convert.FIRST <= version <= convert.LAST:
+        raise CorruptArchive(
+            f"{path}: unknown archive version {metadata.get('export_version')!r} "
+            "(known: 0.1 ... 0.13, main_0000, main_0001)"
+        )
+    return version
