@@ -89,7 +89,9 @@ def records(handle: IO[bytes]) -> Iterator[Record]:
                 yield Record(found[0], found[1], builder.value)
                 builder = None
     except ijson.JSONError as exc:
-        raise CorruptArchive(f"data.json is not valid JSON: {exc}") from None
+        # yajl's messages go on with a picture of the spot over more lines.
+        reason = str(exc).strip().splitlines()[0] if str(exc).strip() else "empty"
+        raise CorruptArchive(f"data.json is not valid JSON: {reason}") from None
 
 
 def _record_at(depth: int, keys: list[str | None]) -> tuple[str, tuple] | None:
