@@ -17,11 +17,7 @@ from django.db import transaction
 from archives.services import archive_import, archive_migrate
 from nodes.models import DbGroup, DbLink, DbNode
 
-from .conftest import SHARED
-
 pytestmark = pytest.mark.django_db
-
-LEGACY = SHARED / "legacy"
 
 DUMP_SCRIPT = """
 import json, sys
@@ -108,10 +104,13 @@ def normalised(graph: dict) -> dict:
     return {**graph, "nodes": nodes, "links": [list(link) for link in graph["links"]]}
 
 
-def test_every_legacy_archive_imports_as_aiida_core_imports_it(aiida_core, tmp_path):
-    archives = sorted(str(path) for path in LEGACY.glob("*") if path.is_file())
+def test_every_legacy_archive_imports_as_aiida_core_imports_it(
+    shared_data, aiida_core, tmp_path
+):
+    legacy = shared_data / "aiida-archives" / "legacy"
+    archives = sorted(str(path) for path in legacy.glob("*") if path.is_file())
     if not archives:
-        pytest.skip(f"{LEGACY} is absent: ../shared must sit beside the repo")
+        pytest.skip(f"{legacy} holds no archives")
     migrated = []
     for path in archives:
         target = tmp_path / f"{Path(path).name}.main_0001.aiida"
