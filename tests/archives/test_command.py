@@ -85,5 +85,5 @@ def test_a_bad_archive_exits_1_with_one_line(tmp_path):
 
     assert result.returncode == 1
     assert result.stderr.strip().count("\n") == 0
-    assert "not a zip archive" in result.stderr
+    assert "neither a zip nor a tar archive" in result.stderr
     assert "Traceback" not in result.stderr
