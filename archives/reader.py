@@ -394,15 +394,23 @@ def open_archive(
     """
     from archives.legacy.reader import LegacyArchiveReader
 
-    if str(archive_version(Path(path))).startswith("main_"):
-        return ArchiveReader(path)
-    return LegacyArchiveReader(path, skip_dangling_links=skip_dangling_links)
-
-
-def archive_version(path: Path) -> str | None:
-    """The ``export_version`` of a zip archive's metadata, if it can be read."""
     try:
-        with zipfile.ZipFile(path) as archive:
-            return json.loads(archive.read(fmt.METADATA_NAME)).get("export_version")
+        archive = zipfile.ZipFile(path)
+    except (OSError, zipfile.BadZipFile):
+        # Not a zip: a legacy tar, or no archive (the legacy reader says which).
+        return LegacyArchiveReader(path, skip_dangling_links=skip_dangling_links)
+    if str(zip_version(archive)).startswith("main_"):
+        archive.close()
+        return ArchiveReader(path)
+    # The zip's directory is read once: a legacy one may list many entries.
+    return LegacyArchiveReader(
+        path, skip_dangling_links=skip_dangling_links, zip_file=archive
+    )
+
+
+def zip_version(archive: zipfile.ZipFile) -> str | None:
+    """The ``export_version`` in a zip's metadata, if it can be read."""
+    try:
+        return json.loads(archive.read(fmt.METADATA_NAME)).get("export_version")
     except (OSError, KeyError, ValueError, AttributeError, zipfile.BadZipFile):
         return None

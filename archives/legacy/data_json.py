@@ -17,7 +17,6 @@ from collections.abc import Iterator
 from typing import IO, Any, NamedTuple
 
 import ijson
-from ijson.common import ObjectBuilder
 
 from aiidasite.exceptions import CorruptArchive
 
@@ -50,22 +49,34 @@ def records(handle: IO[bytes]) -> Iterator[Record]:
     :raises CorruptArchive: the content is not JSON, or not a JSON object.
     """
     depth = 0  # open containers around the current event
-    keys: list[str | None] = [None, None, None, None]
-    builder: ObjectBuilder | None = None
-    nesting = 0  # open containers inside the record being built
+    keys: list[Any] = [None, None, None, None]
     found: tuple[str, tuple[str, ...]] | None = None
+    # The record being built: its open containers and, for maps, their keys.
+    stack: list[Any] = []
+    names: list[Any] = []
     try:
-        for _prefix, event, value in ijson.parse(handle, use_float=True):
-            if builder is not None:
-                builder.event(event, value)
-                if event in _OPENING:
-                    nesting += 1
-                elif event in _CLOSING:
-                    nesting -= 1
-                if nesting == 0:
-                    depth -= event in _CLOSING
-                    yield Record(found[0], found[1], builder.value)
-                    builder = None
+        for event, value in ijson.basic_parse(handle, use_float=True):
+            if stack:
+                top = stack[-1]
+                if event == "map_key":
+                    names[-1] = value
+                    continue
+                if event == "start_map" or event == "start_array":
+                    value = {} if event == "start_map" else []
+                elif event == "end_map" or event == "end_array":
+                    done = stack.pop()
+                    names.pop()
+                    if not stack:
+                        depth -= 1
+                        yield Record(found[0], found[1], done)
+                    continue
+                if type(top) is list:
+                    top.append(value)
+                else:
+                    top[names[-1]] = value
+                if type(value) in (dict, list):
+                    stack.append(value)
+                    names.append(None)
                 continue
             if event == "map_key":
                 if depth < 4:
@@ -77,17 +88,13 @@ def records(handle: IO[bytes]) -> Iterator[Record]:
             if depth == 0 and event != "start_map":
                 raise CorruptArchive("data.json is not a JSON object")
             found = _record_at(depth, keys)
-            if found is None:
-                depth += event in _OPENING
-                continue
-            builder = ObjectBuilder()
-            builder.event(event, value)
             if event in _OPENING:
                 depth += 1
-                nesting = 1
-            else:
-                yield Record(found[0], found[1], builder.value)
-                builder = None
+                if found is not None:
+                    stack.append({} if event == "start_map" else [])
+                    names.append(None)
+            elif found is not None:
+                yield Record(found[0], found[1], value)
     except ijson.JSONError as exc:
         # yajl's messages go on with a picture of the spot over more lines.
         reason = str(exc).strip().splitlines()[0] if str(exc).strip() else "empty"

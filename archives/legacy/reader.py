@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import sqlite3
 import tempfile
+import zipfile
 from collections.abc import Iterator
 from contextlib import contextmanager
 from pathlib import Path
@@ -27,14 +28,20 @@ class LegacyArchiveReader(ArchiveReader):
         or inconsistent (see ``LegacyTables``); the temporary folder is gone.
     """
 
-    def __init__(self, path: str | Path, *, skip_dangling_links: bool = False) -> None:
+    def __init__(
+        self,
+        path: str | Path,
+        *,
+        skip_dangling_links: bool = False,
+        zip_file: zipfile.ZipFile | None = None,
+    ) -> None:
         self.path = Path(path)
         self.db = None
         self.source = None
         self._tmp = tempfile.TemporaryDirectory(prefix="aiidasite-archive-")
         scratch = Path(self._tmp.name)
         try:
-            self.source = LegacySource(self.path, scratch)
+            self.source = LegacySource(self.path, scratch, zip_file)
             self.metadata = self.source.metadata
             self.version = legacy_version(self.path, self.metadata)
             self.db = sqlite3.connect(scratch / fmt.DATABASE_NAME)
@@ -50,6 +57,8 @@ class LegacyArchiveReader(ArchiveReader):
             self.notes = tables.notes
             self.db.row_factory = sqlite3.Row
         except BaseException:
+            if self.source is None and zip_file is not None:
+                zip_file.close()
             self.close()
             raise
 

@@ -16,7 +16,7 @@ import tarfile
 import zipfile
 from collections.abc import Iterator
 from contextlib import contextmanager
-from pathlib import Path, PurePosixPath
+from pathlib import Path
 from typing import IO, Any, NamedTuple
 
 from aiidasite.exceptions import CorruptArchive
@@ -40,17 +40,19 @@ class NodeEntry(NamedTuple):
     key: str | None
 
 
-def node_entry(name: str, is_dir: bool) -> tuple[str, str | None] | None:
+def node_entry(name: str) -> tuple[str, str | None] | None:
     """``nodes/c1/87/9cbe-.../path/sub/file`` as (``c1879cbe-...``,
     ``sub/file``); (uuid, None) for the node folder and the entries beside
     its file folders; None for anything else.
 
     :raises CorruptArchive: the name leaves the archive (``..``, absolute).
     """
-    parts = PurePosixPath(name).parts
-    if not parts or parts[0] != NODES_FOLDER or len(parts) < 4:
+    if not name.startswith("nodes/"):
         return None
-    if ".." in parts or name.startswith("/"):
+    parts = [part for part in name.split("/") if part and part != "."]
+    if len(parts) < 4:
+        return None
+    if ".." in parts:
         raise CorruptArchive(f"archive member {name!r} points outside its folder")
     uuid = "".join(parts[1:4])
     if len(parts) < 6 or parts[4] not in FILE_FOLDERS:
@@ -66,15 +68,22 @@ class LegacySource:
         tar, or has no ``metadata.json``.
     """
 
-    def __init__(self, path: Path, scratch: Path) -> None:
+    def __init__(
+        self, path: Path, scratch: Path, zip_file: zipfile.ZipFile | None = None
+    ) -> None:
         self.path = path
         self.scratch = scratch
-        self.zip: zipfile.ZipFile | None = None
+        self.zip = zip_file
         self.objects = scratch / "objects"
+        if zip_file is not None:  # opened already, to read its version
+            self.metadata = self._zip_metadata()
+            return
         try:
             size = path.stat().st_size
         except FileNotFoundError:
             raise CorruptArchive(f"{path}: no such file") from None
+        if not path.is_file():
+            raise CorruptArchive(f"{path}: not a file")
         if size == 0:
             raise CorruptArchive(f"{path}: the file is empty (0 bytes)")
         if zipfile.is_zipfile(path):
@@ -121,7 +130,7 @@ class LegacySource:
                             (self.scratch / DATA_NAME).open("wb") as dst,
                         ):
                             shutil.copyfileobj(src, dst, CHUNK)
-                    elif (found := node_entry(name, member.isdir())) is not None:
+                    elif (found := node_entry(name)) is not None:
                         self._tar_entries.append(self._tar_entry(tar, member, found))
         except (tarfile.TarError, OSError, EOFError) as exc:
             raise CorruptArchive(f"{self.path}: unreadable tar ({exc})") from None
@@ -177,7 +186,7 @@ class LegacySource:
                 yield entry, None
             return
         for info in self.zip.infolist():
-            found = node_entry(info.filename, info.is_dir())
+            found = node_entry(info.filename)
             if found is None:
                 continue
             uuid, path = found
