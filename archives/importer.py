@@ -548,7 +548,9 @@ def archive_import(
     :raises UniquenessError: a node UUID exists here with other content;
         nothing is changed.
     """
-    with open_archive(path, skip_dangling_links=skip_dangling_links) as archive:
+    with open_archive(
+        path, skip_dangling_links=skip_dangling_links, progress=progress
+    ) as archive:
         return ArchiveImporter(
             archive, progress=progress, skip_dangling_links=skip_dangling_links
         ).run()

@@ -62,7 +62,9 @@ def archive_migrate(
         )
     if destination.exists() and destination.resolve() == Path(source).resolve():
         raise InputValidationError("the migrated archive must go to another file")
-    with open_archive(source, skip_dangling_links=skip_dangling_links) as reader:
+    with open_archive(
+        source, skip_dangling_links=skip_dangling_links, progress=progress
+    ) as reader:
         summary = MigrateSummary(
             path=str(destination),
             from_version=str(reader.metadata.get("export_version")),

@@ -383,7 +383,7 @@ def fill_nulls(database: Path) -> None:
 
 
 def open_archive(
-    path: str | Path, *, skip_dangling_links: bool = False
+    path: str | Path, *, skip_dangling_links: bool = False, progress: bool = False
 ) -> ArchiveReader:
     """A reader for the archive at ``path``, whatever its version: the
     ``main_*`` reader for a zip whose metadata names a ``main_*`` version,
@@ -398,13 +398,18 @@ def open_archive(
         archive = zipfile.ZipFile(path)
     except (OSError, zipfile.BadZipFile):
         # Not a zip: a legacy tar, or no archive (the legacy reader says which).
-        return LegacyArchiveReader(path, skip_dangling_links=skip_dangling_links)
+        return LegacyArchiveReader(
+            path, skip_dangling_links=skip_dangling_links, progress=progress
+        )
     if str(zip_version(archive)).startswith("main_"):
         archive.close()
         return ArchiveReader(path)
     # The zip's directory is read once: a legacy one may list many entries.
     return LegacyArchiveReader(
-        path, skip_dangling_links=skip_dangling_links, zip_file=archive
+        path,
+        skip_dangling_links=skip_dangling_links,
+        zip_file=archive,
+        progress=progress,
     )
 
 

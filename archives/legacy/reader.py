@@ -34,6 +34,7 @@ class LegacyArchiveReader(ArchiveReader):
         *,
         skip_dangling_links: bool = False,
         zip_file: zipfile.ZipFile | None = None,
+        progress: bool = False,
     ) -> None:
         self.path = Path(path)
         self.db = None
@@ -52,6 +53,7 @@ class LegacyArchiveReader(ArchiveReader):
                 self.db,
                 scratch / "stage.sqlite3",
                 skip_dangling_links=skip_dangling_links,
+                progress=progress,
             )
             tables.build()
             self.notes = tables.notes

@@ -178,6 +178,16 @@ class LegacySource:
         with handle:
             yield handle
 
+    def data_size(self) -> int | None:
+        """The size of ``data.json`` in bytes, if it is there."""
+        if self.zip is None:
+            target = self.scratch / DATA_NAME
+            return target.stat().st_size if target.exists() else None
+        try:
+            return self.zip.getinfo(DATA_NAME).file_size
+        except KeyError:
+            return None
+
     def node_entries(self) -> Iterator[tuple[NodeEntry, str | None]]:
         """Every entry of the node folders, with the zip member that holds a
         file (None in a tar: its files are in the scratch folder by key)."""

@@ -16,7 +16,9 @@ import json
 import sqlite3
 from collections.abc import Iterable, Iterator
 from pathlib import Path
-from typing import Any
+from typing import IO, Any
+
+from tqdm import tqdm
 
 from aiidasite.exceptions import CorruptArchive
 from archives.legacy import convert
@@ -71,11 +73,13 @@ class LegacyTables:
         stage_path: Path,
         *,
         skip_dangling_links: bool = False,
+        progress: bool = False,
     ) -> None:
         self.source = source
         self.version = version
         self.db = db
         self.skip_dangling_links = skip_dangling_links
+        self.progress = progress
         self.notes: list[str] = []
         db.execute("ATTACH DATABASE ? AS stage", (str(stage_path),))
         db.executescript(STAGE_SCHEMA)
@@ -106,8 +110,17 @@ class LegacyTables:
 
     def stage_data(self) -> None:
         """``data.json`` record by record into the staging tables."""
-        with self.source.open_data() as handle:
-            self.insert_staged(records(handle))
+        with (
+            self.source.open_data() as handle,
+            tqdm(
+                total=self.source.data_size(),
+                desc="Reading data.json",
+                unit="B",
+                unit_scale=True,
+                disable=not self.progress,
+            ) as bar,
+        ):
+            self.insert_staged(records(CountingReader(handle, bar)))
 
     def insert_staged(self, stream: Iterator) -> None:
         pending: dict[str, list[tuple]] = {}
@@ -228,7 +241,10 @@ class LegacyTables:
         """
         cursor = self.db.cursor()
         cursor.execute(sql)
+        total = self.db.execute("SELECT COUNT(*) FROM stage.node").fetchone()[0]
+        bar = tqdm(total=total, desc="Converting nodes", disable=not self.progress)
         while batch := cursor.fetchmany(BATCH):
+            bar.update(len(batch))
             nodes, types = [], []
             for row in batch:
                 node, original = self.node_row(*row)
@@ -236,6 +252,7 @@ class LegacyTables:
                 types.append((node[1], node[0], original, node[2]))
             self.insert("db_dbnode", nodes)
             self.insert("stage.node_type", types)
+        bar.close()
 
     def node_row(
         self,
@@ -426,6 +443,18 @@ class LegacyTables:
             return convert.archive_time(value) or now_text()
         except (ValueError, TypeError) as exc:
             raise CorruptArchive(f"data.json: {kind} {pk}: {exc}") from None
+
+
+class CountingReader:
+    """A binary stream that moves a progress bar by the bytes read from it."""
+
+    def __init__(self, handle: IO[bytes], bar: tqdm) -> None:
+        self.handle, self.bar = handle, bar
+
+    def read(self, size: int = -1) -> bytes:
+        block = self.handle.read(size)
+        self.bar.update(len(block))
+        return block
 
 
 def describe(link: dict[str, Any]) -> str:

@@ -1,5 +1,8 @@
 """Archives of every older version import here as aiida-core 2.9.4 imports them.
 
+The archives built by ``legacy_archives`` of the oldest versions, which
+aiida-core 2.x no longer reads, are migrated here and imported by aiida-core.
+
 Every archive in ``../shared/data/aiida-archives/legacy/`` is imported by
 aiida-core (each into a fresh profile, in one run of aiida-core) and here;
 the nodes, links, groups and memberships must be the same. aiida-core also
@@ -16,6 +19,8 @@ from django.db import transaction
 
 from archives.services import archive_import, archive_migrate
 from nodes.models import DbGroup, DbLink, DbNode
+
+from .legacy_archives import write_legacy_archive
 
 pytestmark = pytest.mark.django_db
 
@@ -128,3 +133,28 @@ def test_every_legacy_archive_imports_as_aiida_core_imports_it(
         assert expected["nodes"], path
         assert normalised(ours) == expected, path
         assert normalised(theirs[migrated_path]) == expected, migrated_path
+
+
+def test_aiida_core_imports_what_migrate_writes_from_the_oldest_versions(
+    aiida_core, tmp_path
+):
+    """aiida-core 2.x refuses 0.1-0.3; migrated here, it imports them."""
+    cases = [("0.1", False), ("0.3", True), ("0.13", False)]
+    originals, migrated = [], []
+    for version, tar in cases:
+        source = tmp_path / f"{version}.{'tar.gz' if tar else 'aiida'}"
+        write_legacy_archive(source, version, tar=tar)
+        target = tmp_path / f"{version}.main_0001.aiida"
+        archive_migrate(str(source), str(target))
+        originals.append(str(source))
+        migrated.append(str(target))
+
+    theirs = json.loads(aiida_core(DUMP_SCRIPT, *migrated).splitlines()[-1])
+
+    for source, target in zip(originals, migrated, strict=True):
+        with transaction.atomic():
+            archive_import(source)
+            ours = our_graph()
+            transaction.set_rollback(True)
+        assert len(ours["nodes"]) == 7, source
+        assert normalised(theirs[target]) == normalised(ours), source
