@@ -11,6 +11,7 @@ rows, as aiida-core's ``legacy_to_main`` does.
 from __future__ import annotations
 
 import datetime as dt
+import io
 import itertools
 import json
 import sqlite3
@@ -291,6 +292,12 @@ class LegacyTables:
             else:
                 # From v0.7 on, only type strings change: the JSON passes as is.
                 values, _, _ = convert.node(self.version, values, {})
+            if self.version < (0, 4) and str(values.get("node_type")).endswith(
+                "array.trajectory.TrajectoryData."
+            ):
+                attributes, repository = self.trajectory_symbols(
+                    uuid, attributes, repository
+                )
             ctime = convert.archive_time(values.get("ctime")) or now_text()
             mtime = convert.archive_time(values.get("mtime")) or now_text()
         except (ValueError, TypeError, AttributeError) as exc:
@@ -313,6 +320,29 @@ class LegacyTables:
             values.get("user"),
         )
         return row, original or ""
+
+    def trajectory_symbols(
+        self, uuid: str, attributes: str, repository: str
+    ) -> tuple[str, str]:
+        """A trajectory's symbols move from its ``symbols.npy`` file into the
+        ``symbols`` attribute (v0.3 -> v0.4, database migrations 0026-0027);
+        the file goes."""
+        import numpy
+
+        row = self.db.execute(
+            "SELECT key, member FROM stage.file WHERE uuid = ? AND path = ?",
+            (uuid, "symbols.npy"),
+        ).fetchone()
+        if row is None:
+            raise ValueError("a trajectory without its symbols.npy")
+        with self.source.open_object(row[1], row[0]) as handle:
+            symbols = numpy.load(io.BytesIO(handle.read()), allow_pickle=False)
+        values = json.loads(attributes)
+        values.pop("array|symbols", None)
+        values["symbols"] = symbols.tolist()
+        tree = json.loads(repository)
+        tree.get("o", {}).pop("symbols.npy", None)
+        return dump(values), dump(tree if tree.get("o") else {})
 
     def write_groups(self) -> None:
         rows = []

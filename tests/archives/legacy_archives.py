@@ -35,6 +35,7 @@ CALCULATION = "3b429fd4-601c-4473-add5-7cbb76cf38cb"
 RESULTS = "37007e25-f37c-47dd-b2af-b17748274e6f"
 RETRIEVED = "f75aaf40-f952-488c-be84-488a183a03d4"
 WORKFLOW = "9d73cf46-b8df-4fbb-af66-ac797194c24f"
+TRAJECTORY = "d60b7c8a-4808-4f69-a72c-670df4d63700"
 PROJECT_GROUP = "bde385c0-c1d5-4c6e-95db-b1b26026c7fc"
 PSEUDO_GROUP = "ad9a83a1-7c09-4ecc-8ac7-b88afdbecce5"
 LOG_UUID = "8a1e9d5f-3c1b-4e58-9a9e-0b0c6f3d2a11"
@@ -50,8 +51,19 @@ FILES = {
         "path/aiida.out": b"JOB DONE\n",
         "path/out/data.bin": bytes(range(256)),
     },
+    TRAJECTORY: {"path/positions.npy": b"positions"},
 }
 EMPTY_FOLDERS = {RETRIEVED: ["path/empty/"]}
+
+
+def symbols_npy() -> bytes:
+    """The ``symbols.npy`` a v0.3 trajectory kept its symbols in."""
+    import numpy
+
+    handle = io.BytesIO()
+    numpy.save(handle, numpy.array(["Si", "O"]))
+    return handle.getvalue()
+
 
 # The graph as the last legacy version (0.13) holds it; pks are the archive's.
 FINAL = {
@@ -98,6 +110,12 @@ FINAL = {
         ),
         RESULTS: (5, "data.core.dict.Dict.", "", {"energy": -10.5}),
         RETRIEVED: (6, "data.core.folder.FolderData.", "", {}),
+        TRAJECTORY: (
+            8,
+            "data.core.array.trajectory.TrajectoryData.",
+            "",
+            {"array|positions": [2, 2, 3], "symbols": ["Si", "O"]},
+        ),
         WORKFLOW: (
             7,
             "process.workflow.workchain.WorkChainNode.",
@@ -181,6 +199,9 @@ def node_attributes(version: str, uuid: str, final: dict) -> tuple[dict, dict]:
         attributes["process_label"] = "PwCalculation"
     if uuid in (CALCULATION, WORKFLOW) and v <= 3:
         attributes["_process_label"] = attributes.pop("process_label")
+    if uuid == TRAJECTORY and v <= 3:
+        del attributes["symbols"]
+        attributes["array|symbols"] = [2]
     if uuid == CALCULATION and v <= 3:
         attributes["jobresource_params"] = attributes.pop("resources")
         attributes["parser"] = attributes.pop("parser_name")
@@ -348,6 +369,8 @@ def write_legacy_archive(
         entries[f"{folder}path/"] = None
         for name, content in FILES.get(uuid, {}).items():
             entries[folder + name] = content
+        if uuid == TRAJECTORY and minor(version) <= 3:
+            entries[folder + "path/symbols.npy"] = symbols_npy()
         for name in EMPTY_FOLDERS.get(uuid, []):
             entries[folder + name] = None
     for name, content in (members or {}).items():

@@ -22,6 +22,7 @@ from .legacy_archives import (
     FINAL,
     RETRIEVED,
     STRUCTURE,
+    TRAJECTORY,
     USER,
     VERSIONS,
     minor,
@@ -96,6 +97,17 @@ def test_node_folders_become_file_trees_in_the_repository(version, tmp_path):
     assert set(calculation["o"]) == {"aiida.in", ".aiida"}
     key = calculation["o"]["aiida.in"]["k"]
     assert backend.get_object_content(key) == FILES[CALCULATION]["raw_input/aiida.in"]
+
+
+def test_a_trajectory_keeps_its_symbols_as_an_attribute(tmp_path):
+    archive = write_legacy_archive(tmp_path / "a.aiida", "0.3")
+
+    archive_import(str(archive))
+
+    trajectory = DbNode.objects.get(uuid=TRAJECTORY)
+    assert trajectory.attributes["symbols"] == ["Si", "O"]
+    assert "array|symbols" not in trajectory.attributes
+    assert set(trajectory.repository_metadata["o"]) == {"positions.npy"}
 
 
 @pytest.mark.parametrize("version", ["0.2", "0.10", "0.11", "0.13"])
