@@ -147,6 +147,9 @@ def archive_time(value: Any) -> str | None:
     """
     if value is None:
         return None
+    if len(value) == 26 and value[10] == "T" and value[19] == ".":
+        # The form every AiiDA version wrote: only the separator changes.
+        return f"{value[:10]} {value[11:]}"
     parsed = dt.datetime.fromisoformat(value)
     if parsed.tzinfo is not None:
         parsed = parsed.astimezone(dt.UTC).replace(tzinfo=None)
