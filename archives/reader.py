@@ -333,7 +333,15 @@ class ArchiveReader:
 
 # aiida-core's main_0000 -> main_0001 (``main_0000a_replace_nulls``): rows
 # without their node, user or computer go; other nulls take their defaults.
+# main_0000 had no settings table; main_0001's is empty in an archive.
 MAIN_0000_NULLS = """
+CREATE TABLE IF NOT EXISTS db_dbsetting (
+    id INTEGER NOT NULL PRIMARY KEY,
+    "key" VARCHAR(1024) NOT NULL UNIQUE,
+    val JSON,
+    description TEXT NOT NULL,
+    time DATETIME NOT NULL
+);
 DELETE FROM db_dbauthinfo WHERE aiidauser_id IS NULL OR dbcomputer_id IS NULL;
 UPDATE db_dbauthinfo SET enabled = 1 WHERE enabled IS NULL;
 UPDATE db_dbauthinfo SET auth_params = '{}' WHERE auth_params IS NULL;
@@ -385,23 +393,24 @@ def fill_nulls(database: Path) -> None:
 def open_archive(
     path: str | Path, *, skip_dangling_links: bool = False, progress: bool = False
 ) -> ArchiveReader:
-    """A reader for the archive at ``path``, whatever its version: the
-    ``main_*`` reader for a zip whose metadata names a ``main_*`` version,
-    the legacy one (``0.1`` ... ``0.13``, zip or tar) for any other file.
+    """A reader for the archive at ``path``, whatever its version: the legacy
+    one for a ``0.x`` zip and for anything that is not a zip (a legacy tar, or
+    no archive: it says which), ``ArchiveReader`` for every other zip (it reads
+    ``main_*`` and refuses the rest).
 
     :raises CorruptArchive: the file is not a readable archive of a known
         version; see ``ArchiveReader`` and ``LegacyArchiveReader``.
     """
+    from archives.legacy.convert import parse_version
     from archives.legacy.reader import LegacyArchiveReader
 
     try:
         archive = zipfile.ZipFile(path)
     except (OSError, zipfile.BadZipFile):
-        # Not a zip: a legacy tar, or no archive (the legacy reader says which).
         return LegacyArchiveReader(
             path, skip_dangling_links=skip_dangling_links, progress=progress
         )
-    if str(zip_version(archive)).startswith("main_"):
+    if parse_version(zip_version(archive)) is None:
         archive.close()
         return ArchiveReader(path)
     # The zip's directory is read once: a legacy one may list many entries.
@@ -413,9 +422,22 @@ def open_archive(
     )
 
 
-def zip_version(archive: zipfile.ZipFile) -> str | None:
-    """The ``export_version`` in a zip's metadata, if it can be read."""
+def zip_version(archive: zipfile.ZipFile) -> Any:
+    """The ``export_version`` in a zip's metadata, if it can be read within
+    the metadata's size limit."""
+    limit = archive_limits()["metadata"]
     try:
-        return json.loads(archive.read(fmt.METADATA_NAME)).get("export_version")
-    except (OSError, KeyError, ValueError, AttributeError, zipfile.BadZipFile):
+        with archive.open(fmt.METADATA_NAME) as handle:
+            metadata = json.loads(handle.read(limit + 1))
+        return metadata.get("export_version")
+    except (
+        OSError,
+        KeyError,
+        ValueError,
+        AttributeError,
+        RecursionError,
+        EOFError,
+        zlib.error,
+        zipfile.BadZipFile,
+    ):
         return None

@@ -215,7 +215,9 @@ def clean_node(
     types.validate_node_type(node_type)
     if process_type is not None:
         clean_text(process_type, "process_type", MAX_TYPE)
-        if not types.is_process(node_type):
+        # AiiDA before 2.0 gave every node a process_type, "" for data nodes;
+        # archives of that age (and their migrations by aiida-core) keep it.
+        if process_type and not types.is_process(node_type):
             raise InputValidationError("only process nodes have a process_type")
     return NodeColumns(
         node_type,

@@ -3,29 +3,32 @@
 from __future__ import annotations
 
 import sqlite3
-import tempfile
 import zipfile
 from collections.abc import Iterator
-from contextlib import contextmanager
+from contextlib import ExitStack, contextmanager
 from pathlib import Path
 from typing import IO
 
 from aiidasite.exceptions import CorruptArchive
+from aiidasite.tempdirs import owned_tempdir
 from archives import format as fmt
 from archives.legacy import convert
 from archives.legacy.source import LegacySource
 from archives.legacy.tables import LegacyTables
-from archives.reader import ArchiveReader
+from archives.reader import ArchiveReader, archive_limits
 
 
 class LegacyArchiveReader(ArchiveReader):
     """A ``0.1`` ... ``0.13`` archive (zip or tar): its tables converted into a
     ``main_0001`` database in a temporary folder, its files served by SHA-256
     key from the archive, so the importer and the migration read it like a
-    current one. ``notes`` names what the conversion could not keep.
+    current one. ``notes`` names what the conversion could not keep. The
+    size limits of ``ArchiveReader`` apply, ``data.json`` taking the place of
+    ``db.sqlite3``.
 
-    :raises CorruptArchive: the archive is unreadable, of an unknown version,
-        or inconsistent (see ``LegacyTables``); the temporary folder is gone.
+    :raises CorruptArchive: the archive is unreadable, larger than the limits,
+        of an unknown version, or inconsistent (see ``LegacyTables``); the
+        temporary folder is gone.
     """
 
     def __init__(
@@ -37,21 +40,26 @@ class LegacyArchiveReader(ArchiveReader):
         progress: bool = False,
     ) -> None:
         self.path = Path(path)
-        self.db = None
-        self.source = None
-        self._tmp = tempfile.TemporaryDirectory(prefix="aiidasite-archive-")
-        scratch = Path(self._tmp.name)
+        self.db: sqlite3.Connection | None = None
+        self.source: LegacySource | None = None
+        self._cleanup = ExitStack()
         try:
-            self.source = LegacySource(self.path, scratch, zip_file)
+            self.limits = archive_limits()
+            if zip_file is not None:
+                self.zip = self._cleanup.enter_context(zip_file)
+                # Declared sizes and ratios, before any member is read.
+                self._check_sizes()
+            self._tmp = self._cleanup.enter_context(owned_tempdir("archive"))
+            self.source = LegacySource(self.path, self._tmp, self.limits, zip_file)
             self.metadata = self.source.metadata
             self.version = legacy_version(self.path, self.metadata)
-            self.db = sqlite3.connect(scratch / fmt.DATABASE_NAME)
+            self.db = sqlite3.connect(self._tmp / fmt.DATABASE_NAME)
             self.db.executescript(fmt.SCHEMA)
             tables = LegacyTables(
                 self.source,
                 self.version,
                 self.db,
-                scratch / "stage.sqlite3",
+                self._tmp / "stage.sqlite3",
                 skip_dangling_links=skip_dangling_links,
                 progress=progress,
             )
@@ -59,7 +67,7 @@ class LegacyArchiveReader(ArchiveReader):
             self.notes = tables.notes
             self.db.row_factory = sqlite3.Row
         except BaseException:
-            if self.source is None and zip_file is not None:
+            if zip_file is not None and self.source is None:
                 zip_file.close()
             self.close()
             raise
@@ -70,11 +78,7 @@ class LegacyArchiveReader(ArchiveReader):
             self.db = None
         if self.source is not None:
             self.source.close()
-        self._tmp.cleanup()
-
-    @property
-    def database_path(self) -> Path:
-        return Path(self._tmp.name) / fmt.DATABASE_NAME
+        self._cleanup.close()
 
     def object_keys(self) -> set[str]:
         sql = "SELECT DISTINCT key FROM stage.file WHERE key IS NOT NULL"

@@ -11,15 +11,16 @@ from __future__ import annotations
 import hashlib
 import json
 import os
-import shutil
 import tarfile
 import zipfile
+import zlib
 from collections.abc import Iterator
 from contextlib import contextmanager
 from pathlib import Path
 from typing import IO, Any, NamedTuple
 
 from aiidasite.exceptions import CorruptArchive
+from archives.reader import MIB, RATIO_FLOOR
 
 METADATA_NAME = "metadata.json"
 DATA_NAME = "data.json"
@@ -64,15 +65,24 @@ class LegacySource:
     """An open legacy archive: ``metadata``, ``open_data()``, ``node_entries()``
     and ``open_object(member)``.
 
+    ``limits`` are ``archives.reader.archive_limits()``: ``metadata.json``
+    and ``data.json`` (in place of ``db.sqlite3``) are held to theirs as they
+    are read, and a tar's content to the expansion ratio as it is unpacked.
+
     :raises CorruptArchive: the file is missing, empty, neither a zip nor a
-        tar, or has no ``metadata.json``.
+        tar, has no ``metadata.json``, or goes beyond a limit.
     """
 
     def __init__(
-        self, path: Path, scratch: Path, zip_file: zipfile.ZipFile | None = None
+        self,
+        path: Path,
+        scratch: Path,
+        limits: dict[str, int],
+        zip_file: zipfile.ZipFile | None = None,
     ) -> None:
         self.path = path
         self.scratch = scratch
+        self.limits = limits
         self.zip = zip_file
         self.objects = scratch / "objects"
         if zip_file is not None:  # opened already, to read its version
@@ -102,43 +112,77 @@ class LegacySource:
 
     def _zip_metadata(self) -> dict[str, Any]:
         try:
-            raw = self.zip.read(METADATA_NAME)
+            with self.zip.open(METADATA_NAME) as handle:
+                raw = handle.read(self.limits["metadata"] + 1)
         except KeyError:
             raise CorruptArchive(
                 f"{self.path}: no {METADATA_NAME}; not an AiiDA archive"
             ) from None
-        except (zipfile.BadZipFile, OSError) as exc:
+        except (zipfile.BadZipFile, zlib.error, EOFError, OSError) as exc:
             raise CorruptArchive(f"{self.path}: unreadable ({exc})") from None
+        self.refuse_above(METADATA_NAME, len(raw), "metadata")
         return parse_metadata(raw)
+
+    def refuse_above(self, name: str, size: int, limit: str) -> None:
+        if size > self.limits[limit]:
+            setting = {
+                "metadata": "AIIDASITE_ARCHIVE_MAX_METADATA_MIB",
+                "database": "AIIDASITE_ARCHIVE_MAX_DATABASE_MIB",
+            }[limit]
+            raise CorruptArchive(
+                f"{name} holds more than {self.limits[limit] // MIB} MiB, "
+                f"the limit ({setting})"
+            )
 
     # --- tar ---------------------------------------------------------------
 
     def _walk_tar(self) -> dict[str, Any]:
-        """Copy what the reader needs out of the tar, in one pass."""
+        """Copy what the reader needs out of the tar, in one pass, counting
+        the bytes unpacked against the expansion limit."""
         self.objects.mkdir(parents=True, exist_ok=True)
         self._tar_entries: list[NodeEntry] = []
+        self._unpacked = 0
         metadata = None
         try:
             with tarfile.open(self.path, "r:*") as tar:
                 for member in tar:
                     name = member.name.removeprefix("./")
                     if name == METADATA_NAME and member.isfile():
-                        metadata = parse_metadata(tar.extractfile(member).read())
+                        self.refuse_above(name, member.size, "metadata")
+                        with tar.extractfile(member) as handle:
+                            raw = self._count(handle.read(self.limits["metadata"] + 1))
+                        self.refuse_above(name, len(raw), "metadata")
+                        metadata = parse_metadata(raw)
                     elif name == DATA_NAME and member.isfile():
+                        self.refuse_above(name, member.size, "database")
                         with (
                             tar.extractfile(member) as src,
                             (self.scratch / DATA_NAME).open("wb") as dst,
                         ):
-                            shutil.copyfileobj(src, dst, CHUNK)
+                            while block := src.read(CHUNK):
+                                dst.write(self._count(block))
                     elif (found := node_entry(name)) is not None:
                         self._tar_entries.append(self._tar_entry(tar, member, found))
-        except (tarfile.TarError, OSError, EOFError) as exc:
+        except (tarfile.TarError, OSError, EOFError, zlib.error) as exc:
             raise CorruptArchive(f"{self.path}: unreadable tar ({exc})") from None
         if metadata is None:
             raise CorruptArchive(
                 f"{self.path}: no {METADATA_NAME}; not an AiiDA archive"
             )
         return metadata
+
+    def _count(self, block: bytes) -> bytes:
+        """``block``, once the bytes unpacked so far are within the ratio."""
+        self._unpacked += len(block)
+        packed = self.path.stat().st_size
+        ratio = self.limits["ratio"]
+        if self._unpacked > RATIO_FLOOR and self._unpacked > ratio * packed:
+            raise CorruptArchive(
+                f"the archive would expand from {packed} to more than "
+                f"{self._unpacked} bytes, more than {ratio} times "
+                "(AIIDASITE_ARCHIVE_MAX_RATIO); refused as a bomb"
+            )
+        return block
 
     def _tar_entry(
         self, tar: tarfile.TarFile, member: tarfile.TarInfo, found: tuple
@@ -150,7 +194,7 @@ class LegacySource:
         digest = hashlib.sha256()
         with tar.extractfile(member) as src, partial.open("wb") as dst:
             while block := src.read(CHUNK):
-                digest.update(block)
+                digest.update(self._count(block))
                 dst.write(block)
         key = digest.hexdigest()
         os.replace(partial, self.objects / key)
@@ -175,8 +219,12 @@ class LegacySource:
             handle = self.zip.open(DATA_NAME)
         except KeyError:
             raise CorruptArchive(f"{self.path}: no {DATA_NAME}") from None
-        with handle:
-            yield handle
+        self.refuse_above(DATA_NAME, self.zip.getinfo(DATA_NAME).file_size, "database")
+        try:
+            with handle:
+                yield CappedReader(handle, self)
+        except (zipfile.BadZipFile, zlib.error, EOFError) as exc:
+            raise CorruptArchive(f"{DATA_NAME} is damaged: {exc}") from None
 
     def data_size(self) -> int | None:
         """The size of ``data.json`` in bytes, if it is there."""
@@ -205,9 +253,12 @@ class LegacySource:
                 yield NodeEntry(uuid, path, None), None
                 continue
             digest = hashlib.sha256()
-            with self.zip.open(info) as handle:
-                while block := handle.read(CHUNK):
-                    digest.update(block)
+            try:
+                with self.zip.open(info) as handle:
+                    while block := handle.read(CHUNK):
+                        digest.update(block)
+            except (zipfile.BadZipFile, zlib.error, EOFError) as exc:
+                raise CorruptArchive(f"{info.filename} is damaged: {exc}") from None
             yield NodeEntry(uuid, path, digest.hexdigest()), info.filename
 
     def object_size(self, member: str | None, key: str) -> int:
@@ -221,6 +272,20 @@ class LegacySource:
         return self.zip.open(member)
 
 
+class CappedReader:
+    """``data.json`` as read, refused once it grows past its limit (a zip
+    may declare a smaller size than it holds)."""
+
+    def __init__(self, handle: IO[bytes], source: LegacySource) -> None:
+        self.handle, self.source, self.read_bytes = handle, source, 0
+
+    def read(self, size: int = -1) -> bytes:
+        block = self.handle.read(size)
+        self.read_bytes += len(block)
+        self.source.refuse_above(DATA_NAME, self.read_bytes, "database")
+        return block
+
+
 def parse_metadata(raw: bytes) -> dict[str, Any]:
     """``metadata.json`` as a dict.
 
@@ -228,7 +293,7 @@ def parse_metadata(raw: bytes) -> dict[str, Any]:
     """
     try:
         metadata = json.loads(raw)
-    except ValueError as exc:
+    except (ValueError, RecursionError) as exc:
         raise CorruptArchive(f"{METADATA_NAME} is not valid JSON: {exc}") from None
     if not isinstance(metadata, dict):
         raise CorruptArchive(f"{METADATA_NAME} is not a JSON object")
