@@ -90,6 +90,7 @@ INSTALLED_APPS = [
     "logs",
     "queries",
     "archives",
+    "pictures",
 ]
 
 MIDDLEWARE = [

@@ -17,6 +17,7 @@ api_v1 = [
     path("", include("nodes.urls")),
     path("", include("queries.urls")),
     path("", include("archives.urls")),
+    path("", include("pictures.urls")),
 ]
 
 urlpatterns = [

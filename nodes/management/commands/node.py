@@ -19,8 +19,8 @@ from nodes.models import DbNode
 class Command(BaseCommand):
     help = (
         "Work with nodes: 'show ID', 'delete IDS', 'repo ls ID [PATH]', "
-        "'repo cat ID PATH', 'repo dump ID DEST'. IDs are pks, uuids or uuid "
-        "prefixes."
+        "'repo cat ID PATH', 'repo dump ID DEST', 'graph ID', 'export ID'. IDs "
+        "are pks, uuids or uuid prefixes."
     )
 
     def add_arguments(self, parser: CommandParser) -> None:
@@ -69,7 +69,41 @@ class Command(BaseCommand):
         dump = repo.add_parser("dump", help="copy all files into a local folder")
         dump.add_argument("identifier", help="pk, uuid or uuid prefix")
         dump.add_argument("destination", type=Path, help="a new or empty local folder")
-        for leaf in (show, delete, ls, cat, dump):
+        graph = actions.add_parser(
+            "graph", help="draw a node's provenance neighbourhood (Graphviz)"
+        )
+        graph.add_argument("identifier", help="pk, uuid or uuid prefix")
+        graph.add_argument(
+            "--depth", type=int, default=1, help="links to follow (default 1)"
+        )
+        direction = graph.add_mutually_exclusive_group()
+        direction.add_argument(
+            "--ancestors", action="store_true", help="only what led to the node"
+        )
+        direction.add_argument(
+            "--descendants", action="store_true", help="only what came from it"
+        )
+        graph.add_argument(
+            "--link-types", help="comma-separated link types (default: all)"
+        )
+        graph.add_argument("--format", choices=["svg", "png", "dot"], default="svg")
+        graph.add_argument(
+            "-o", "--output", type=Path, help="file to write (default graph_PK.FORMAT)"
+        )
+
+        export = actions.add_parser(
+            "export", help="write a StructureData or BandsData to a file"
+        )
+        export.add_argument("identifier", help="pk, uuid or uuid prefix")
+        export.add_argument(
+            "--format",
+            required=True,
+            help="StructureData: cif, xyz, xsf; BandsData: png, svg, json",
+        )
+        export.add_argument(
+            "-o", "--output", type=Path, help="file to write (default: standard output)"
+        )
+        for leaf in (show, delete, ls, cat, dump, graph, export):
             # Also accepted after the action (`node delete 5 -v 0`); absent,
             # the value given before it (or the default) stands.
             leaf.add_argument(
@@ -193,6 +227,63 @@ class Command(BaseCommand):
         if answer.strip().lower() not in ("y", "yes"):
             raise CommandError("deletion cancelled; nothing was deleted")
 
+    def graph(
+        self,
+        *,
+        identifier: str,
+        depth: int,
+        ancestors: bool,
+        descendants: bool,
+        link_types: str | None,
+        format: str,
+        output: Path | None,
+        **options: Any,
+    ) -> None:
+        from pictures import services as pictures
+
+        node = services.node_get(identifier=identifier)
+        provenance = pictures.node_graph(
+            node=node,
+            depth=depth,
+            ancestors=not descendants,
+            descendants=not ancestors,
+            link_types=link_types,
+        )
+        content = pictures.graph_render(provenance, format)
+        output = output or Path(f"graph_{node.pk}.{format}")
+        write_file(output, content)
+        if self.verbosity:
+            self.stdout.write(
+                f"Wrote {output}: {len(provenance.nodes)} nodes, "
+                f"{len(provenance.edges)} links"
+                + (" (cut at the node limit)" if provenance.truncated else "")
+            )
+
+    def export(
+        self, *, identifier: str, format: str, output: Path | None, **options: Any
+    ) -> None:
+        from pictures import services as pictures
+
+        node = services.node_get(identifier=identifier)
+        download = pictures.node_download(node=node, fmt=format)
+        if output is None:
+            self.write_bytes(download.content)
+            return
+        write_file(output, download.content)
+        if self.verbosity:
+            self.stdout.write(
+                f"Wrote {output} ({format}, {len(download.content)} bytes)"
+            )
+
+    def write_bytes(self, content: bytes) -> None:
+        binary = getattr(self.stdout, "buffer", None)
+        if binary is not None:
+            self.stdout.flush()
+            binary.write(content)
+            binary.flush()
+        else:
+            self.stdout.write(content.decode(errors="replace"), ending="")
+
     def repo_ls(
         self, *, identifier: str, path: str | None, format: str, **options: Any
     ) -> None:
@@ -213,13 +304,7 @@ class Command(BaseCommand):
         node = services.node_get(identifier=identifier)
         with services.node_file_open(node=node, path=path) as handle:
             content = handle.read()
-        binary = getattr(self.stdout, "buffer", None)
-        if binary is not None:
-            self.stdout.flush()
-            binary.write(content)
-            binary.flush()
-        else:
-            self.stdout.write(content.decode(errors="replace"), ending="")
+        self.write_bytes(content)
 
     def repo_dump(self, *, identifier: str, destination: Path, **options: Any) -> None:
         node = services.node_get(identifier=identifier)
@@ -229,3 +314,11 @@ class Command(BaseCommand):
             raise CommandError(f"{destination} exists and is not an empty folder")
         services.node_repository(node=node).copy_tree(destination)
         self.stdout.write(f"Copied the files of node {node.pk} to {destination}")
+
+
+def write_file(path: Path, content: bytes) -> None:
+    """Write ``content`` to ``path``; a folder that does not exist is an error."""
+    try:
+        path.write_bytes(content)
+    except OSError as exc:
+        raise CommandError(f"cannot write {path}: {exc.strerror}") from None

@@ -1,8 +1,10 @@
-"""``manage.py bands list [--past-days N] [--group G ...] [--all-users]``."""
+"""``manage.py bands list [--past-days N] [--group G ...] [--all-users]`` and
+``manage.py bands plot ID [--format png|svg|json] [-o FILE]``."""
 
 from __future__ import annotations
 
 import json
+from pathlib import Path
 from typing import Any
 
 from django.core.management.base import BaseCommand, CommandError, CommandParser
@@ -38,8 +40,17 @@ class Command(BaseCommand):
             help="bands of every user (the default when --user is not given)",
         )
         listing.add_argument("--format", choices=("text", "json"), default="text")
+        plot = sub.add_parser("plot", help="plot one band structure to a file")
+        plot.add_argument("identifier", help="pk, uuid or uuid prefix of a BandsData")
+        plot.add_argument("--format", choices=("png", "svg", "json"), default="png")
+        plot.add_argument(
+            "-o", "--output", type=Path, help="file to write (default bands_PK.FORMAT)"
+        )
 
     def handle(self, *args: Any, **options: Any) -> None:
+        if options["action"] == "plot":
+            self.plot(**options)
+            return
         if options["past_days"] is not None and options["past_days"] < 1:
             raise CommandError("--past-days must be a positive number of days")
         try:
@@ -61,3 +72,21 @@ class Command(BaseCommand):
                 f"{row['id']:>8}  {row['ctime']:<32} "
                 f"{row['formula'] or '-':<16} {row['label']}"
             )
+
+    def plot(
+        self, *, identifier: str, format: str, output: Path | None, **options: Any
+    ) -> None:
+        from nodes import services as nodes
+        from pictures import services as pictures
+
+        try:
+            node = nodes.node_get(identifier=identifier)
+            content = pictures.node_download(node=node, fmt=format).content
+        except AiidaSiteError as exc:
+            raise CommandError(str(exc)) from exc
+        output = output or Path(f"bands_{node.pk}.{format}")
+        try:
+            output.write_bytes(content)
+        except OSError as exc:
+            raise CommandError(f"cannot write {output}: {exc.strerror}") from None
+        self.stdout.write(f"Wrote {output}")
