@@ -10,6 +10,11 @@ from drf_spectacular.views import (
 
 from aiidasite.views import api_root
 
+# The product's name on every admin page, instead of Django's.
+admin.site.site_header = "aiidasite"
+admin.site.site_title = "aiidasite admin"
+admin.site.index_title = "Provenance graph, groups and settings"
+
 api_v1 = [
     path("", api_root, name="api-root"),
     path("", include("settingsapp.urls")),

@@ -7,14 +7,17 @@ traversal rules with a page that lists everything that goes.
 from __future__ import annotations
 
 import json
+from collections.abc import Iterator
 from functools import cached_property
 from typing import Any
+from urllib.parse import quote
 
 from django.contrib import admin, messages
 from django.core.paginator import Paginator
 from django.db import connections
 from django.db.models import Count, QuerySet
 from django.http import HttpRequest, HttpResponse, HttpResponseRedirect
+from django.template.loader import render_to_string
 from django.template.response import TemplateResponse
 from django.urls import reverse
 from django.utils.html import format_html, format_html_join
@@ -27,6 +30,8 @@ from nodes.models import DbGroup, DbLink, DbNode
 
 # Beyond this many rows the admin shows "many" pages instead of counting on.
 COUNT_LIMIT = 10_000
+# A text file's page shows at most this much of it; the rest is downloaded.
+FILE_PREVIEW_BYTES = 64 * 1024
 
 
 class CappedCountPaginator(Paginator):
@@ -79,6 +84,23 @@ def node_link(node: DbNode) -> SafeString:
         reverse("admin:nodes_dbnode_change", args=[node.pk]),
         str(node),
     )
+
+
+def file_rows(
+    node: DbNode, tree: list[dict[str, Any]], base: str, depth: int = 0
+) -> Iterator[dict[str, Any]]:
+    """Rows of the files table: each entry with its indent, its URL-encoded
+    download link, and for text files their start (``FILE_PREVIEW_BYTES``)."""
+    for entry in tree:
+        row = {**entry, "depth": depth, "url": base + quote(entry["path"])}
+        if entry["type"] == "file":
+            row["text"] = services.node_file_preview(
+                node=node, path=entry["path"], limit=FILE_PREVIEW_BYTES
+            )
+            row["truncated"] = entry["size"] > FILE_PREVIEW_BYTES
+        yield row
+        if entry["type"] == "directory":
+            yield from file_rows(node, entry["children"], base, depth + 1)
 
 
 def delete_confirmation(
@@ -217,27 +239,14 @@ class DbNodeAdmin(admin.ModelAdmin):
     @admin.display(description="files")
     def files(self, node: DbNode) -> SafeString:
         try:
-            entries = services.node_file_entries(node=node)
+            tree = services.node_file_tree(node=node)
         except AiidaSiteError as exc:
             return format_html("unreadable: {}", exc)
-        if not entries:
+        if not tree:
             return format_html("{}", "none")
         base = reverse("node-files", args=[node.pk])
-        return format_html(
-            "<ul>{}</ul>",
-            format_html_join(
-                "",
-                "<li>{}</li>",
-                (
-                    (
-                        format_html('<a href="{}{}">{}</a>', base, e["path"], e["path"])
-                        if e["type"] == "file"
-                        else format_html("{}/", e["path"]),
-                    )
-                    for e in entries
-                ),
-            ),
-        )
+        entries = list(file_rows(node, tree, base))
+        return render_to_string("admin/nodes/node_files.html", {"entries": entries})
 
     def save_model(
         self, request: HttpRequest, obj: DbNode, form: Any, change: bool

@@ -134,3 +134,82 @@ def node_file_is_directory(*, node: DbNode, path: str) -> bool:
 def delete_objects(keys: set[str]) -> None:
     """Remove these objects; those already gone (maintenance) are ignored."""
     get_backend().discard_objects(sorted(keys))
+
+
+def _object_size(backend: AbstractRepositoryBackend, key: str) -> int:
+    """Bytes of one stored object, by seeking to its end (no read)."""
+    with backend.open(key) as handle:
+        if handle.seekable():
+            # tell(), not seek()'s result: disk-objectstore's packed reader
+            # returns the offset it was given when seeking from the end.
+            handle.seek(0, io.SEEK_END)
+            return handle.tell()
+        return sum(len(chunk) for chunk in iter(lambda: handle.read(1 << 20), b""))
+
+
+def node_file_tree(*, node: DbNode, path: str | None = None) -> list[dict[str, Any]]:
+    """The node's files under ``path`` as a nested, sorted tree.
+
+    Each entry is ``{"name", "path", "type": "directory", "children": [...]}``
+    or ``{"name", "path", "type": "file", "size": bytes}``; directories come
+    before files, each sorted by name (as ``ls --group-directories-first``).
+
+    :raises InvalidPathError: for a path such as ``../x``.
+    :raises ObjectNotFoundError: if nothing is at ``path``.
+    :raises NotADirectoryPathError: if ``path`` is a file.
+    """
+    repository = node_repository(node=node)
+    backend = get_backend()
+    sizes: dict[str, int] = {}
+
+    def entries(directory: Any, prefix: str) -> list[dict[str, Any]]:
+        children = sorted(
+            directory.objects.values(), key=lambda e: (e.is_file(), e.name)
+        )
+        found = []
+        for child in children:
+            where = f"{prefix}{child.name}"
+            if child.is_dir():
+                found.append(
+                    {
+                        "name": child.name,
+                        "path": where,
+                        "type": "directory",
+                        "children": entries(child, f"{where}/"),
+                    }
+                )
+                continue
+            if child.key not in sizes:
+                sizes[child.key] = _object_size(backend, child.key)
+            found.append(
+                {
+                    "name": child.name,
+                    "path": where,
+                    "type": "file",
+                    "size": sizes[child.key],
+                }
+            )
+        return found
+
+    directory = repository.get_directory(path)
+    start = str(validate_path(path)) if path else ""
+    return entries(directory, f"{start}/" if start not in ("", ".") else "")
+
+
+def node_file_preview(*, node: DbNode, path: str, limit: int) -> str | None:
+    """The start of a text file (at most ``limit`` bytes, decoded as UTF-8),
+    or None for a binary one (NUL bytes or not UTF-8).
+
+    :raises ObjectNotFoundError: if no file is at ``path``.
+    """
+    with node_file_open(node=node, path=path) as handle:
+        head = handle.read(limit)
+    if b"\0" in head:
+        return None
+    try:
+        return head.decode()
+    except UnicodeDecodeError as exc:
+        # A character cut by the limit is not a sign of binary content.
+        if exc.start >= len(head) - 3 and len(head) == limit:
+            return head[: exc.start].decode()
+        return None

@@ -167,7 +167,9 @@ class DbGroup(models.Model):
 
     class Meta:
         db_table = "db_dbgroup"
-        verbose_name = "group"
+        # Not plain "group": the admin would show two sections called
+        # "Groups", these and Django's permission groups.
+        verbose_name = "provenance group"
         constraints = [
             models.UniqueConstraint(
                 fields=["label", "type_string"], name="db_dbgroup_label_type_unique"

@@ -173,8 +173,15 @@ class DeleteResultSerializer(serializers.Serializer):
 
 
 class FileEntrySerializer(serializers.Serializer):
+    name = serializers.CharField()
     path = serializers.CharField()
     type = serializers.CharField(help_text="'file' or 'directory'")
+    size = serializers.IntegerField(required=False, help_text="a file's bytes")
+    children = serializers.ListField(
+        child=serializers.DictField(),
+        required=False,
+        help_text="a directory's entries, in the same form",
+    )
 
 
 class GroupSerializer(serializers.ModelSerializer):

@@ -41,6 +41,8 @@ from nodes.files import (
     node_file_entries,
     node_file_is_directory,
     node_file_open,
+    node_file_preview,
+    node_file_tree,
     node_repository,
     referenced_keys,
 )
@@ -74,6 +76,8 @@ __all__ = [
     "node_file_entries",
     "node_file_is_directory",
     "node_file_open",
+    "node_file_preview",
+    "node_file_tree",
     "node_get",
     "node_links",
     "node_repository",

@@ -170,14 +170,14 @@ class NodeLinksView(generics.ListAPIView):
 
 
 class NodeFilesView(APIView):
-    """Every file and directory in a node's file tree."""
+    """A node's file tree: nested, directories first, sorted, with sizes."""
 
     @extend_schema(
         parameters=[NODE_ID], responses={200: FileEntrySerializer(many=True)}
     )
     def get(self, request: Request, identifier: str) -> Response:
         node = services.node_get(identifier=identifier)
-        return Response(services.node_file_entries(node=node))
+        return Response(services.node_file_tree(node=node))
 
 
 class _ClosingReader:
@@ -213,7 +213,7 @@ class NodeFileView(APIView):
     def get(self, request: Request, identifier: str, path: str) -> Any:
         node = services.node_get(identifier=identifier)
         if services.node_file_is_directory(node=node, path=path):
-            return Response(services.node_file_entries(node=node, path=path))
+            return Response(services.node_file_tree(node=node, path=path))
         stack = ExitStack()
         handle = stack.enter_context(services.node_file_open(node=node, path=path))
         name = path.rstrip("/").rsplit("/", 1)[-1]

@@ -124,9 +124,20 @@ def test_file_tree_and_streamed_download(api_client, calc_graph):
     bands = calc_graph[2]
     tree = api_client.get(f"/api/v1/nodes/{bands.pk}/files/").json()
     assert tree == [
-        {"path": "out", "type": "directory"},
-        {"path": "bands.npy", "type": "file"},
-        {"path": "out/aiida.out", "type": "file"},
+        {
+            "name": "out",
+            "path": "out",
+            "type": "directory",
+            "children": [
+                {
+                    "name": "aiida.out",
+                    "path": "out/aiida.out",
+                    "type": "file",
+                    "size": len(b"JOB DONE\n"),
+                }
+            ],
+        },
+        {"name": "bands.npy", "path": "bands.npy", "type": "file", "size": 6},
     ]
     response = api_client.get(f"/api/v1/nodes/{bands.pk}/files/out/aiida.out")
     assert response.status_code == 200
@@ -135,7 +146,29 @@ def test_file_tree_and_streamed_download(api_client, calc_graph):
     assert b"".join(response.streaming_content) == b"JOB DONE\n"
     assert "aiida.out" in response["Content-Disposition"]
     listing = api_client.get(f"/api/v1/nodes/{bands.pk}/files/out/").json()
-    assert listing == [{"path": "out/aiida.out", "type": "file"}]
+    assert listing == [
+        {"name": "aiida.out", "path": "out/aiida.out", "type": "file", "size": 9}
+    ]
+
+
+def test_file_tree_is_sorted_directories_first_and_names_encoded(api_client, make_node):
+    node = make_node(
+        types.FOLDER,
+        files={
+            "z.txt": b"z",
+            "my file #1.txt": b"spaces and a hash",
+            "b/inner.txt": b"1",
+            "a/deeper/x.dat": b"22",
+        },
+    )
+    tree = api_client.get(f"/api/v1/nodes/{node.pk}/files/").json()
+    assert [entry["name"] for entry in tree] == ["a", "b", "my file #1.txt", "z.txt"]
+    assert tree[0]["children"][0]["children"] == [
+        {"name": "x.dat", "path": "a/deeper/x.dat", "type": "file", "size": 2}
+    ]
+    response = api_client.get(f"/api/v1/nodes/{node.pk}/files/my%20file%20%231.txt")
+    assert response.status_code == 200
+    assert b"".join(response.streaming_content) == b"spaces and a hash"
 
 
 def test_download_guesses_the_content_type(api_client, make_node):

@@ -1,0 +1,17 @@
+"""``{% node_panels node %}``: the pictures on a node's admin page."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from django import template
+
+from nodes.models import DbNode
+from pictures.panels import node_panels as build_panels
+
+register = template.Library()
+
+
+@register.inclusion_tag("pictures/node_panels.html")
+def node_panels(node: DbNode) -> dict[str, Any]:
+    return build_panels(node)
