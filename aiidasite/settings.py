@@ -91,6 +91,7 @@ INSTALLED_APPS = [
     "queries",
     "archives",
     "pictures",
+    "processes",
 ]
 
 MIDDLEWARE = [

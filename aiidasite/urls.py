@@ -9,6 +9,7 @@ from drf_spectacular.views import (
 )
 
 from aiidasite.views import api_root
+from pictures.home import home
 
 # The product's name on every admin page, instead of Django's.
 admin.site.site_header = "aiidasite"
@@ -26,6 +27,7 @@ api_v1 = [
 ]
 
 urlpatterns = [
+    path("", home, name="home"),
     path("admin/", admin.site.urls),
     path("api/v1/", include(api_v1)),
     path("api/schema/", SpectacularAPIView.as_view(), name="schema"),

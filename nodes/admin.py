@@ -13,13 +13,14 @@ from typing import Any
 from urllib.parse import quote
 
 from django.contrib import admin, messages
+from django.core.exceptions import PermissionDenied
 from django.core.paginator import Paginator
 from django.db import connections
 from django.db.models import Count, QuerySet
 from django.http import HttpRequest, HttpResponse, HttpResponseRedirect
 from django.template.loader import render_to_string
 from django.template.response import TemplateResponse
-from django.urls import reverse
+from django.urls import path, reverse
 from django.utils.html import format_html, format_html_join
 from django.utils.safestring import SafeString
 
@@ -190,11 +191,19 @@ class DbNodeAdmin(admin.ModelAdmin):
         term = search_term.strip()
         if not term:
             return queryset, False
+        return self.node_search(queryset, term), False
+
+    @staticmethod
+    def node_search(queryset: QuerySet, term: str) -> QuerySet:
+        """Nodes whose label starts with ``term``, whose uuid starts with it
+        (four characters or more), or whose pk it is."""
         prefix = services.uuid_prefix(term)
-        by_label = queryset.filter(label__startswith=term)
+        found = queryset.filter(label__startswith=term)
         if prefix is not None and len(prefix) >= 4:
-            return by_label | queryset.filter(uuid__startswith=prefix), False
-        return by_label, False
+            found = found | queryset.filter(uuid__startswith=prefix)
+        if term.isdigit() and int(term) < services.MAX_PK:
+            found = found | queryset.filter(pk=int(term))
+        return found
 
     def get_actions(self, request: HttpRequest) -> dict[str, Any]:
         actions = super().get_actions(request)
@@ -315,13 +324,93 @@ class DbLinkAdmin(admin.ModelAdmin):
 
 @admin.register(DbGroup)
 class DbGroupAdmin(admin.ModelAdmin):
+    """Members are listed below the fields, paginated, and added or removed
+    there through the services (not as a box of raw ids)."""
+
     list_display = ["id", "label", "type_string", "user", "time", "node_count"]
     list_filter = ["type_string"]
     list_select_related = ["user"]
-    raw_id_fields = ["user", "dbnodes"]
+    raw_id_fields = ["user"]
+    exclude = ["dbnodes"]
     search_fields = ["label"]
     ordering = ["label"]
     readonly_fields = ["uuid", "time"]
+    members_per_page = 50
+    candidates_shown = 50
+
+    def get_urls(self) -> list[Any]:
+        members = path(
+            "<int:pk>/members/",
+            self.admin_site.admin_view(self.members_view),
+            name="nodes_dbgroup_members",
+        )
+        return [members, *super().get_urls()]
+
+    def change_view(
+        self,
+        request: HttpRequest,
+        object_id: str,
+        form_url: str = "",
+        extra_context: dict[str, Any] | None = None,
+    ) -> HttpResponse:
+        group = self.get_object(request, object_id)
+        context = dict(extra_context or {})
+        if group is not None:
+            context.update(self.members_context(request, group))
+        return super().change_view(request, object_id, form_url, context)
+
+    def members_context(self, request: HttpRequest, group: DbGroup) -> dict[str, Any]:
+        members = group.dbnodes.only("id", "node_type", "label", "ctime").order_by(
+            "-id"
+        )
+        page = Paginator(members, self.members_per_page).get_page(
+            request.GET.get("members_page")
+        )
+        for node in page:
+            node.class_name = types.class_name(node.node_type)
+        term = request.GET.get("member_search", "").strip()
+        candidates = []
+        if term:
+            found = DbNodeAdmin.node_search(DbNode.objects.all(), term)
+            candidates = list(
+                found.only("id", "node_type", "label").order_by("-id")[
+                    : self.candidates_shown
+                ]
+            )
+            present = set(
+                group.dbnodes.filter(
+                    pk__in=[node.pk for node in candidates]
+                ).values_list("pk", flat=True)
+            )
+            for node in candidates:
+                node.class_name = types.class_name(node.node_type)
+                node.member = node.pk in present
+        return {
+            "members_page": page,
+            "member_search": term,
+            "candidates": candidates,
+        }
+
+    def members_view(self, request: HttpRequest, pk: int) -> HttpResponse:
+        """POST ``action`` (add or remove) and ``node`` pks; back to the page."""
+        group = self.get_object(request, str(pk))
+        back = reverse("admin:nodes_dbgroup_change", args=[pk])
+        if group is None or request.method != "POST":
+            return HttpResponseRedirect(back)
+        if not self.has_change_permission(request, group):
+            raise PermissionDenied
+        pks = [int(v) for v in request.POST.getlist("node") if v.isdigit()]
+        action = request.POST.get("action")
+        try:
+            if action == "add":
+                done = services.group_add_nodes(group=group, pks=pks)
+                self.message_user(request, f"Added {done} nodes.", messages.SUCCESS)
+            elif action == "remove":
+                done = services.group_remove_nodes(group=group, pks=pks)
+                self.message_user(request, f"Removed {done} nodes.", messages.SUCCESS)
+        except AiidaSiteError as exc:
+            self.message_user(request, str(exc), messages.ERROR)
+        return HttpResponseRedirect(back + "#group-members")
 
     def get_queryset(self, request: HttpRequest) -> QuerySet:
         return super().get_queryset(request).annotate(count=Count("dbnodes"))
@@ -332,18 +421,3 @@ class DbGroupAdmin(admin.ModelAdmin):
 
     def get_changeform_initial_data(self, request: HttpRequest) -> dict[str, Any]:
         return {"user": request.user.pk}
-
-    def save_related(
-        self, request: HttpRequest, form: Any, formsets: Any, change: bool
-    ) -> None:
-        # Membership goes through the services; other relations as usual.
-        group = form.instance
-        wanted = {node.pk for node in form.cleaned_data.get("dbnodes", [])}
-        current = set(group.dbnodes.values_list("pk", flat=True))
-        try:
-            services.group_add_nodes(group=group, pks=wanted - current)
-            services.group_remove_nodes(group=group, pks=current - wanted)
-        except AiidaSiteError as exc:
-            self.message_user(request, str(exc), messages.ERROR)
-        for formset in formsets:
-            self.save_formset(request, form, formset, change=change)

@@ -69,6 +69,14 @@ class NodeFilterSet(django_filters.FilterSet):
         label="creation time range (ctime_after, ctime_before)"
     )
     uuid = django_filters.CharFilter(method="filter_uuid", label="uuid or prefix")
+    process_state = django_filters.ChoiceFilter(
+        field_name="attributes__process_state",
+        choices=[(state, state) for state in types.PROCESS_STATES],
+        label="a process's state (finished, running, ...)",
+    )
+    exit_status = django_filters.NumberFilter(
+        method="filter_exit_status", label="a process's exit status"
+    )
 
     class Meta:
         model = DbNode
@@ -77,6 +85,12 @@ class NodeFilterSet(django_filters.FilterSet):
     def filter_node_type(self, queryset: QuerySet, name: str, value: str) -> QuerySet:
         # A malformed type raises InputValidationError: a 400 like any other.
         return queryset.filter(subtype_query(value))
+
+    def filter_exit_status(self, queryset: QuerySet, name: str, value: Any) -> QuerySet:
+        # Compared as an integer, as AiiDA stores exit codes; 1.5 matches none.
+        if value != int(value):
+            return queryset.none()
+        return queryset.filter(attributes__exit_status=int(value))
 
     def filter_uuid(self, queryset: QuerySet, name: str, value: str) -> QuerySet:
         prefix = uuid_prefix(value)

@@ -56,6 +56,9 @@ PROCESS_TYPES = (
 )
 KNOWN_TYPES = DATA_TYPES + PROCESS_TYPES
 
+# A process's ``process_state`` attribute: aiida-core's (plumpy's) states.
+PROCESS_STATES = ("created", "waiting", "running", "finished", "excepted", "killed")
+
 # Short names (the class name) users type on the command line or in filters.
 BY_CLASS_NAME = {t.rstrip(".").rsplit(".", 1)[-1]: t for t in KNOWN_TYPES}
 

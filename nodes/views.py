@@ -265,6 +265,13 @@ class GroupViewSet(
     # ASCII digits only: int() would also read full-width and Arabic-Indic digits.
     lookup_value_regex = "[0-9]+"
     http_method_names = ["get", "post", "patch", "delete", "head", "options"]
+    # A pk, a uuid or a label, which may hold dots.
+    lookup_value_regex = "[^/]+"
+
+    def get_object(self) -> DbGroup:
+        group = services.group_get(identifier=self.kwargs["pk"])
+        self.check_object_permissions(self.request, group)
+        return self.get_queryset().get(pk=group.pk)
 
     def get_queryset(self) -> QuerySet:
         return (

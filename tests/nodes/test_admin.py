@@ -3,9 +3,10 @@
 from __future__ import annotations
 
 import pytest
+from django.contrib.auth.models import Permission
 
 from nodes import services, types
-from nodes.models import DbGroup, DbNode
+from nodes.models import DbNode
 
 pytestmark = pytest.mark.django_db
 
@@ -118,18 +119,63 @@ def test_group_page_adds_and_removes_nodes(admin_client, chain, user):
     structure, calc, _ = chain
     group = services.group_create(user=user, label="set")
     services.group_add_nodes(group=group, pks=[structure.pk])
-    response = admin_client.post(
+    members = f"/admin/nodes/dbgroup/{group.pk}/members/"
+    added = admin_client.post(members, {"action": "add", "node": [str(calc.pk)]})
+    assert added.status_code == 302
+    assert set(group.dbnodes.values_list("pk", flat=True)) == {structure.pk, calc.pk}
+    removed = admin_client.post(
+        members, {"action": "remove", "node": [str(structure.pk)]}
+    )
+    assert removed.status_code == 302
+    assert list(group.dbnodes.values_list("pk", flat=True)) == [calc.pk]
+    page = admin_client.get(f"/admin/nodes/dbgroup/{group.pk}/change/").content
+    assert "Removed 1 nodes." in page.decode()
+    # Saving the group's fields leaves its members alone.
+    saved = admin_client.post(
         f"/admin/nodes/dbgroup/{group.pk}/change/",
         {
-            "label": "set",
+            "label": "renamed",
             "type_string": "core",
             "description": "",
             "user": user.pk,
             "extras": "{}",
-            "dbnodes": str(calc.pk),
         },
     )
-    assert response.status_code == 302, response.content.decode()[:2000]
-    assert list(DbGroup.objects.get().dbnodes.values_list("pk", flat=True)) == [calc.pk]
-    page = admin_client.get("/admin/nodes/dbgroup/").content.decode()
-    assert "set" in page
+    assert saved.status_code == 302, saved.content.decode()[:2000]
+    group.refresh_from_db()
+    assert group.label == "renamed"
+    assert list(group.dbnodes.values_list("pk", flat=True)) == [calc.pk]
+
+
+def test_group_page_lists_members_paginated_and_finds_nodes(
+    admin_client, make_node, user
+):
+    nodes = [make_node(label=f"n{i:02}") for i in range(55)]
+    group = services.group_create(user=user, label="many")
+    services.group_add_nodes(group=group, pks=[node.pk for node in nodes[:52]])
+    url = f"/admin/nodes/dbgroup/{group.pk}/change/"
+    first = admin_client.get(url).content.decode()
+    assert "Members (52)" in first
+    assert first.count('name="node" value=') == 50
+    assert "<td>Int</td><td>n51</td>" in first
+    second = admin_client.get(url, {"members_page": 2}).content.decode()
+    assert second.count('name="node" value=') == 2
+    assert "<td>Int</td><td>n00</td>" in second
+    found = admin_client.get(url, {"member_search": "n5"}).content.decode()
+    search = found[found.index("Add nodes") :]
+    assert search.count("already a member") == 2  # n50, n51
+    assert f'value="{nodes[54].pk}" checked' in search
+    assert "Provenance groups" in admin_client.get("/admin/").content.decode()
+
+
+def test_group_member_changes_need_change_permission(client, django_user_model, user):
+    viewer = django_user_model.objects.create_user(
+        username="viewer", password="pw", is_staff=True
+    )
+    viewer.user_permissions.add(*Permission.objects.filter(codename="view_dbgroup"))
+    client.force_login(viewer)
+    group = services.group_create(user=user, label="locked")
+    response = client.post(
+        f"/admin/nodes/dbgroup/{group.pk}/members/", {"action": "add", "node": ["1"]}
+    )
+    assert response.status_code == 403
