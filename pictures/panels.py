@@ -11,7 +11,7 @@ from __future__ import annotations
 import re
 from typing import Any
 
-from django.urls import reverse
+from django.urls import NoReverseMatch, reverse
 from django.utils.safestring import mark_safe
 
 from aiidasite.exceptions import AiidaSiteError
@@ -25,6 +25,8 @@ INPUT_TYPES = ("input_calc", "input_work")
 OUTPUT_TYPES = ("create", "return")
 # Rows of a k-point list shown before "... and N more".
 KPOINT_ROWS = 30
+# A process page shows its first log records; the rest by process report.
+LOG_ROWS = 200
 _XML_PROLOGUE = re.compile(r"^.*?(?=<svg)", re.S)
 
 
@@ -79,6 +81,30 @@ def process_panel(node: DbNode) -> dict[str, Any]:
         "outputs": [_end(li, "output") for li in outgoing if li.type in OUTPUT_TYPES],
         "caller": [_end(li, "input") for li in incoming if li.type in CALL_TYPES],
         "called": [_end(li, "output") for li in outgoing if li.type in CALL_TYPES],
+        "logs": list(
+            node.dblogs.order_by("time", "id").values(
+                "time", "levelname", "loggername", "message"
+            )[:LOG_ROWS]
+        ),
+        "log_count": node.dblogs.count(),
+    }
+
+
+def computer_panel(node: DbNode) -> dict[str, Any] | None:
+    """The computer a calculation ran on or a code sits on, if any."""
+    computer = node.dbcomputer
+    if computer is None:
+        return None
+    try:
+        url = reverse("admin:computers_dbcomputer_change", args=[computer.pk])
+    except NoReverseMatch:
+        url = None
+    return {
+        "label": computer.label,
+        "hostname": computer.hostname,
+        "scheduler_type": computer.scheduler_type,
+        "transport_type": computer.transport_type,
+        "url": url,
     }
 
 
@@ -122,7 +148,11 @@ def _downloads(node: DbNode, formats: dict[str, str]) -> list[tuple[str, str]]:
 
 def node_panels(node: DbNode) -> dict[str, Any]:
     """Every panel that fits the node's type, keyed by name."""
-    panels: dict[str, Any] = {"node": node, "graph": graph_panel(node)}
+    panels: dict[str, Any] = {
+        "node": node,
+        "graph": graph_panel(node),
+        "computer": computer_panel(node),
+    }
     if node.is_process:
         panels["process"] = process_panel(node)
     if node.is_a(types.STRUCTURE):

@@ -107,7 +107,8 @@ def _neighbour(link: Any, end: str) -> dict[str, Any]:
 
 def process_show(*, identifier: str) -> dict[str, Any]:
     """What ``verdi process show`` prints: properties, inputs, outputs,
-    caller and called, each neighbour with its link label, pk and class.
+    caller and called, each neighbour with its link label, pk and class, and
+    how many log records the process has.
 
     :raises NotExistent: no such node.
     :raises InputValidationError: the node is not a process.

@@ -140,3 +140,35 @@ def test_admin_carries_the_product_name_and_one_groups_section(admin_client):
     names = re.findall(r'<th scope="row"[^>]*>\s*<a href="[^"]+">([^<]+)</a>', html)
     assert names.count("Groups") == 1, names
     assert "Provenance groups" in names
+
+
+def test_process_page_shows_its_logs_and_computer(admin_client, user):
+    from computers.models import DbComputer
+    from logs.models import DbLog
+
+    computer = DbComputer.objects.create(
+        label="daint", hostname="daint.cscs.ch", scheduler_type="core.slurm"
+    )
+    calc = services.node_store(
+        user=user,
+        node_type=types.CALCJOB,
+        attributes={"process_state": "finished", "exit_status": 0},
+    )
+    DbNode.objects.filter(pk=calc.pk).update(dbcomputer=computer)
+    for level, message in (("REPORT", "submitted <job>"), ("ERROR", "walltime hit")):
+        DbLog.objects.create(
+            dbnode=calc, levelname=level, loggername="aiida.calc", message=message
+        )
+    html = page(admin_client, calc)
+    logs = html[html.index('id="process-logs"') :]
+    assert "Log (2 records)" in html
+    assert "submitted &lt;job&gt;" in logs
+    assert '<tr class="log-error"><td>' in logs
+    assert "walltime hit" in logs
+    assert "daint" in html
+    assert "daint.cscs.ch" in html
+    code = services.node_store(
+        user=user, node_type="data.core.code.installed.InstalledCode."
+    )
+    DbNode.objects.filter(pk=code.pk).update(dbcomputer=computer)
+    assert 'id="computer-panel"' in page(admin_client, code)

@@ -73,6 +73,7 @@ def test_show_gives_exit_message_inputs_and_caller(processes):
     call_command("process", "show", str(processes["workflow"].pk), stdout=text)
     assert "Called" in text.getvalue()
     assert f"{failed.pk:>8}  CalcJobNode" in text.getvalue()
+    assert "Log messages: 0" in text.getvalue()
 
 
 def test_bad_arguments_are_one_line_errors(processes):

@@ -118,3 +118,4 @@ class Command(BaseCommand):
                 self.stdout.write(
                     f"{item['label']:<24} {item['pk']:>8}  {item['type']}"
                 )
+        self.stdout.write(f"\nLog messages: {data['log_count']}")
