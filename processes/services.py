@@ -141,4 +141,5 @@ def process_show(*, identifier: str) -> dict[str, Any]:
         "called": [
             _neighbour(li, "output") for li in outgoing if li.type in CALL_TYPES
         ],
+        "log_count": node.dblogs.count(),
     }
