@@ -17,6 +17,7 @@ from django.core.exceptions import PermissionDenied
 from django.core.paginator import Paginator
 from django.db import connections
 from django.db.models import Count, QuerySet
+from django.db.models.fields.json import KeyTransform
 from django.http import HttpRequest, HttpResponse, HttpResponseRedirect
 from django.template.loader import render_to_string
 from django.template.response import TemplateResponse
@@ -28,6 +29,7 @@ from aiidasite.exceptions import AiidaSiteError
 from aiidasite.identifiers import pk_from_text
 from nodes import services, types
 from nodes.models import DbGroup, DbLink, DbNode
+from queries.graph import hill_formula
 
 # Beyond this many rows the admin shows "many" pages instead of counting on.
 COUNT_LIMIT = 10_000
@@ -142,7 +144,7 @@ def delete_confirmation(
 
 @admin.register(DbNode)
 class DbNodeAdmin(admin.ModelAdmin):
-    list_display = ["id", "short_uuid", "kind", "label", "user", "ctime"]
+    list_display = ["id", "short_uuid", "kind", "formula", "label", "user", "ctime"]
     list_filter = [NodeTypeFilter, "ctime", "user"]
     list_select_related = ["user"]
     raw_id_fields = ["user"]
@@ -183,7 +185,17 @@ class DbNodeAdmin(admin.ModelAdmin):
     ]
 
     def get_queryset(self, request: HttpRequest) -> QuerySet:
-        return super().get_queryset(request).defer("attributes", "repository_metadata")
+        # A structure's kinds and sites, not its whole attributes: the list's
+        # formula column needs only these.
+        return (
+            super()
+            .get_queryset(request)
+            .defer("attributes", "repository_metadata")
+            .annotate(
+                structure_kinds=KeyTransform("kinds", "attributes"),
+                structure_sites=KeyTransform("sites", "attributes"),
+            )
+        )
 
     def get_search_results(
         self, request: HttpRequest, queryset: QuerySet, search_term: str
@@ -218,6 +230,13 @@ class DbNodeAdmin(admin.ModelAdmin):
     @admin.display(description="uuid")
     def short_uuid(self, node: DbNode) -> str:
         return str(node.uuid)[:8]
+
+    @admin.display(description="formula")
+    def formula(self, node: DbNode) -> str:
+        if not node.is_a(types.STRUCTURE):
+            return ""
+        kinds, sites = node.structure_kinds, node.structure_sites
+        return hill_formula({"kinds": kinds, "sites": sites}) or ""
 
     @admin.display(description="type", ordering="node_type")
     def kind(self, node: DbNode) -> str:

@@ -172,3 +172,11 @@ def test_process_page_shows_its_logs_and_computer(admin_client, user):
     )
     DbNode.objects.filter(pk=code.pk).update(dbcomputer=computer)
     assert 'id="computer-panel"' in page(admin_client, code)
+
+
+def test_node_list_shows_a_structures_formula(admin_client, workflow):
+    html = admin_client.get("/admin/nodes/dbnode/").content.decode()
+    assert '<td class="field-formula">Si2</td>' in html
+    assert html.count('<td class="field-formula">Si2</td>') == 1
+    structures = admin_client.get("/admin/nodes/dbnode/", {"type": "StructureData"})
+    assert '<td class="field-formula">Si2</td>' in structures.content.decode()
