@@ -192,6 +192,8 @@ def _describe(pks: set[int]) -> dict[int, dict[str, Any]]:
 def _node_text(info: dict[str, Any]) -> str:
     title = info["process_label"] or info["class_name"]
     lines = [f"{title} ({info['id']})"]
+    if info["process_label"] and info["process_label"] != info["class_name"]:
+        lines.append(info["class_name"])
     if info["label"]:
         lines.append(info["label"][:40])
     if info["kind"] != "data" and info["process_state"]:

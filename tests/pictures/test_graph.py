@@ -72,7 +72,8 @@ def test_svg_draws_every_node_linked_to_its_admin_page(api_client, workflow):
     svg = response.content.decode()
     assert svg.lstrip().startswith("<?xml")
     assert f"/admin/nodes/dbnode/{workchain.pk}/change/" in svg
-    assert "PwBandsWorkChain (" in svg
+    assert f"PwBandsWorkChain ({workchain.pk})" in svg
+    assert "WorkChainNode" in svg
     assert "Finished [0]" in svg
     assert "RETURN" in svg
     assert "band_structure" in svg
