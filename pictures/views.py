@@ -56,7 +56,6 @@ class NodeGraphView(APIView):
     """A node's provenance neighbourhood: JSON nodes and edges, or drawn."""
 
     content_negotiation_class = FormatParameterNegotiation
-    query_parameters = ("depth", "direction", "link_types", "format")
 
     @extend_schema(
         parameters=[NODE_ID, GraphQuerySerializer],
@@ -91,7 +90,6 @@ class NodeDownloadView(APIView):
     """A StructureData as CIF, XYZ or XSF; a BandsData's plot or numbers."""
 
     content_negotiation_class = FormatParameterNegotiation
-    query_parameters = ("format",)
 
     @extend_schema(
         parameters=[NODE_ID, DownloadQuerySerializer],
