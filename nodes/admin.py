@@ -26,7 +26,7 @@ from django.utils.html import format_html, format_html_join
 from django.utils.safestring import SafeString
 
 from aiidasite.exceptions import AiidaSiteError
-from aiidasite.identifiers import pk_from_text
+from aiidasite.identifiers import MAX_PK, pk_from_text
 from nodes import services, types
 from nodes.models import DbGroup, DbLink, DbNode
 from queries.graph import hill_formula
@@ -213,7 +213,7 @@ class DbNodeAdmin(admin.ModelAdmin):
         found = queryset.filter(label__startswith=term)
         if prefix is not None and len(prefix) >= 4:
             found = found | queryset.filter(uuid__startswith=prefix)
-        if term.isdigit() and int(term) < services.MAX_PK:
+        if term.isdigit() and int(term) < MAX_PK:
             found = found | queryset.filter(pk=int(term))
         return found
 
