@@ -33,8 +33,10 @@ from queries.graph import hill_formula
 
 # Beyond this many rows the admin shows "many" pages instead of counting on.
 COUNT_LIMIT = 10_000
-# A text file's page shows at most this much of it; the rest is downloaded.
+# A node's page shows at most this much of each text file (the rest is
+# downloaded), and of at most this many files.
 FILE_PREVIEW_BYTES = 64 * 1024
+FILE_PREVIEWS = 20
 
 
 class CappedCountPaginator(Paginator):
@@ -92,18 +94,24 @@ def node_link(node: DbNode) -> SafeString:
 def file_rows(
     node: DbNode, tree: list[dict[str, Any]], base: str, depth: int = 0
 ) -> Iterator[dict[str, Any]]:
-    """Rows of the files table: each entry with its indent, its URL-encoded
-    download link, and for text files their start (``FILE_PREVIEW_BYTES``)."""
+    """Rows of the files table: each entry with its indent and URL-encoded
+    download link, directories followed by their contents."""
     for entry in tree:
-        row = {**entry, "depth": depth, "url": base + quote(entry["path"])}
-        if entry["type"] == "file":
-            row["text"] = services.node_file_preview(
-                node=node, path=entry["path"], limit=FILE_PREVIEW_BYTES
-            )
-            row["truncated"] = entry["size"] > FILE_PREVIEW_BYTES
-        yield row
+        yield {**entry, "depth": depth, "url": base + quote(entry["path"])}
         if entry["type"] == "directory":
             yield from file_rows(node, entry["children"], base, depth + 1)
+
+
+def with_previews(node: DbNode, rows: list[dict[str, Any]]) -> list[dict[str, Any]]:
+    """The first ``FILE_PREVIEWS`` files get the start of their text
+    (``FILE_PREVIEW_BYTES``), or None when they are binary."""
+    files = [row for row in rows if row["type"] == "file"]
+    for row in files[:FILE_PREVIEWS]:
+        row["text"] = services.node_file_preview(
+            node=node, path=row["path"], limit=FILE_PREVIEW_BYTES
+        )
+        row["truncated"] = row["size"] > FILE_PREVIEW_BYTES
+    return rows
 
 
 def delete_confirmation(
@@ -273,7 +281,7 @@ class DbNodeAdmin(admin.ModelAdmin):
         if not tree:
             return format_html("{}", "none")
         base = reverse("node-files", args=[node.pk])
-        entries = list(file_rows(node, tree, base))
+        entries = with_previews(node, list(file_rows(node, tree, base)))
         return render_to_string("admin/nodes/node_files.html", {"entries": entries})
 
     def save_model(

@@ -180,3 +180,13 @@ def test_node_list_shows_a_structures_formula(admin_client, workflow):
     assert html.count('<td class="field-formula">Si2</td>') == 1
     structures = admin_client.get("/admin/nodes/dbnode/", {"type": "StructureData"})
     assert '<td class="field-formula">Si2</td>' in structures.content.decode()
+
+
+def test_only_the_first_files_are_previewed(admin_client, user):
+    files = {f"out{i:02}.txt": f"text of file {i}".encode() for i in range(25)}
+    node = services.node_store(user=user, node_type=types.FOLDER, files=files)
+    html = page(admin_client, node)
+    assert html.count('<pre class="file-text"') == 20
+    assert "text of file 19" in html
+    assert "text of file 20" not in html
+    assert f"/api/v1/nodes/{node.pk}/files/out24.txt" in html
