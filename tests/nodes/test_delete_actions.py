@@ -1,4 +1,4 @@
-"""PostgreSQL's delete actions on keys into db_dbnode (migration nodes.0008)."""
+"""PostgreSQL's delete actions on keys into db_dbnode (migration nodes.0009)."""
 
 from __future__ import annotations
 

@@ -62,7 +62,7 @@ def backward(apps, schema_editor):
 
 class Migration(migrations.Migration):
     dependencies = [
-        ("nodes", "0007_dbnode_dbcomputer"),
+        ("nodes", "0008_group_verbose_name"),
         ("comments", "0001_initial"),
         ("logs", "0001_initial"),
     ]
