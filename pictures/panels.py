@@ -9,14 +9,16 @@ why instead of breaking the page.
 from __future__ import annotations
 
 import re
+from collections.abc import Mapping
 from typing import Any
+from urllib.parse import urlencode
 
 from django.urls import NoReverseMatch, reverse
 from django.utils.safestring import mark_safe
 
 from aiidasite.exceptions import AiidaSiteError
 from nodes import services, types
-from nodes.models import DbNode
+from nodes.models import DbNode, LinkType
 from pictures import bands, graph, structure
 
 # Links to the page of the node at either end of a link.
@@ -28,17 +30,78 @@ KPOINT_ROWS = 30
 # A process page shows its first log records; the rest by process report.
 LOG_ROWS = 200
 _XML_PROLOGUE = re.compile(r"^.*?(?=<svg)", re.S)
+DIRECTIONS = ("both", "ancestors", "descendants")
 
 
-def graph_panel(node: DbNode, depth: int = 1) -> dict[str, Any]:
-    """The inline SVG of the node's neighbourhood and links to larger ones."""
+def graph_options(query: Mapping[str, str]) -> dict[str, Any]:
+    """The graph's depth, direction and link types from the page's query
+    (``graph_depth``, ``graph_direction``, ``graph_links``), with defaults."""
+    depth = query.get("graph_depth", "1")
+    direction = query.get("graph_direction", "both")
+    links = query.get("graph_links", "")
+    return {
+        "depth": int(depth) if depth.isdigit() else depth,
+        "direction": direction if direction in DIRECTIONS else "both",
+        "link_types": [name for name in links.split(",") if name],
+    }
+
+
+def _choices(options: dict[str, Any]) -> dict[str, list[dict[str, Any]]]:
+    """Links that redraw the graph with one option changed."""
+
+    def href(**change: Any) -> str:
+        chosen = {**options, **change}
+        query = {
+            "graph_depth": chosen["depth"],
+            "graph_direction": chosen["direction"],
+            "graph_links": ",".join(chosen["link_types"]),
+        }
+        return "?" + urlencode(query) + "#graph-panel"
+
+    wanted = options["link_types"] or list(LinkType.values)
+    return {
+        "depth": [
+            {"name": str(d), "href": href(depth=d), "on": d == options["depth"]}
+            for d in range(1, 5)
+        ],
+        "direction": [
+            {"name": d, "href": href(direction=d), "on": d == options["direction"]}
+            for d in DIRECTIONS
+        ],
+        "links": [
+            {
+                "name": name,
+                "on": name in wanted,
+                # A click turns one type off (or back on); none left means all.
+                "href": href(
+                    link_types=[t for t in wanted if t != name]
+                    if name in wanted
+                    else [*wanted, name]
+                ),
+            }
+            for name in LinkType.values
+        ],
+    }
+
+
+def graph_panel(node: DbNode, query: Mapping[str, str] | None = None) -> dict[str, Any]:
+    """The inline SVG of the node's neighbourhood, links that redraw it with
+    another depth, direction or link types, and links to the API's drawing."""
+    options = graph_options(query or {})
     url = reverse("node-graph", args=[node.pk])
     panel: dict[str, Any] = {
         "links": {f"depth {d}": f"{url}?format=svg&depth={d}" for d in (2, 3)},
         "json": url,
+        "choices": _choices(options),
     }
     try:
-        provenance = graph.neighbourhood(node=node, depth=depth)
+        provenance = graph.neighbourhood(
+            node=node,
+            depth=options["depth"],
+            ancestors=options["direction"] != "descendants",
+            descendants=options["direction"] != "ancestors",
+            link_types=options["link_types"] or None,
+        )
         svg = graph.render(provenance, "svg").decode()
     except AiidaSiteError as exc:
         panel["error"] = str(exc)
@@ -47,6 +110,7 @@ def graph_panel(node: DbNode, depth: int = 1) -> dict[str, Any]:
     # the markup is Graphviz's, which escapes the labels it draws.
     panel["svg"] = mark_safe(_XML_PROLOGUE.sub("", svg, count=1))
     panel["size"] = (len(provenance.nodes), len(provenance.edges))
+    panel["truncated"] = provenance.truncated
     return panel
 
 
@@ -146,11 +210,12 @@ def _downloads(node: DbNode, formats: dict[str, str]) -> list[tuple[str, str]]:
     return [(fmt.upper(), f"{base}?format={fmt}") for fmt in formats]
 
 
-def node_panels(node: DbNode) -> dict[str, Any]:
-    """Every panel that fits the node's type, keyed by name."""
+def node_panels(node: DbNode, query: Mapping[str, str] | None = None) -> dict[str, Any]:
+    """Every panel that fits the node's type, keyed by name; ``query`` is the
+    page's query string (the graph's options)."""
     panels: dict[str, Any] = {
         "node": node,
-        "graph": graph_panel(node),
+        "graph": graph_panel(node, query),
         "computer": computer_panel(node),
     }
     if node.is_process:

@@ -12,6 +12,7 @@ from pictures.panels import node_panels as build_panels
 register = template.Library()
 
 
-@register.inclusion_tag("pictures/node_panels.html")
-def node_panels(node: DbNode) -> dict[str, Any]:
-    return build_panels(node)
+@register.inclusion_tag("pictures/node_panels.html", takes_context=True)
+def node_panels(context: dict[str, Any], node: DbNode) -> dict[str, Any]:
+    request = context.get("request")
+    return build_panels(node, request.GET if request is not None else None)

@@ -190,3 +190,29 @@ def test_only_the_first_files_are_previewed(admin_client, user):
     assert "text of file 19" in html
     assert "text of file 20" not in html
     assert f"/api/v1/nodes/{node.pk}/files/out24.txt" in html
+
+
+def test_graph_options_on_the_node_page(admin_client, workflow):
+    bands, structure = workflow["bands"], workflow["structure"]
+    url = f"/admin/nodes/dbnode/{bands.pk}/change/"
+    structure_url = f"/admin/nodes/dbnode/{structure.pk}/change/"
+
+    def graph(query):
+        response = admin_client.get(url, query)
+        assert response.status_code == 200
+        html = response.content.decode()
+        return html[html.index('id="graph-panel"') :]
+
+    assert structure_url not in graph({})
+    deeper = graph({"graph_depth": "2", "graph_direction": "ancestors"})
+    assert f'xlink:href="{structure_url}"' in deeper
+    assert "<strong>ancestors</strong>" in deeper
+    only_create = graph(
+        {"graph_depth": "2", "graph_direction": "ancestors", "graph_links": "create"}
+    )
+    assert f'xlink:href="{structure_url}"' not in only_create
+    assert "RETURN" not in only_create
+    assert 'class="pictures-link-type off" title="show return links"' in only_create
+    refused = graph({"graph_depth": "99"})
+    assert "the depth is between 0 and 50" in refused
+    assert 'pictures-graph"' not in refused
