@@ -27,6 +27,9 @@ from archives.legacy.data_json import records
 from archives.legacy.source import LegacySource
 
 BATCH = 5_000
+# Page cache per scratch database: the joins of the second pass stay in
+# memory up to this, then spill to disk (bounded either way).
+CACHE_KIB = 32 * 1024
 
 STAGE_SCHEMA = """
 CREATE TABLE stage.entity (kind TEXT NOT NULL, pk INTEGER NOT NULL, fields TEXT);
@@ -83,6 +86,11 @@ class LegacyTables:
         self.progress = progress
         self.notes: list[str] = []
         db.execute("ATTACH DATABASE ? AS stage", (str(stage_path),))
+        # Scratch files, thrown away on any error: no journal, no syncing.
+        for schema in ("main", "stage"):
+            db.execute(f"PRAGMA {schema}.journal_mode = OFF")
+            db.execute(f"PRAGMA {schema}.synchronous = OFF")
+            db.execute(f"PRAGMA {schema}.cache_size = -{CACHE_KIB}")
         db.executescript(STAGE_SCHEMA)
 
     def build(self) -> None:
