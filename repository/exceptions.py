@@ -14,8 +14,28 @@ class ObjectNotFoundError(NotExistent, FileNotFoundError):
     """No object is stored under the given key, or no file exists at a path."""
 
 
-class InvalidPathError(InputValidationError, ValueError):
-    """A path inside a repository is not a clean relative POSIX path."""
+class InvalidPathError(InputValidationError, ValueError, TypeError):
+    """A path inside a repository is not a clean relative POSIX path.
+
+    aiida-core raises ``TypeError`` for an absolute or mistyped path and
+    callers catch that; ``ValueError`` is what a malformed value is in Python.
+    It is both, so code written against either catches it.
+    """
+
+
+class InvalidLocalPathError(InputValidationError, ValueError, TypeError):
+    """A path on the local file system is not absolute, or not a path.
+
+    ``TypeError`` too, as aiida-core raises for it.
+    """
+
+
+class InvalidEntryError(InputValidationError, ValueError):
+    """A contradictory file entry: a file with children, a directory with a key."""
+
+
+class MaintenanceOptionsError(InputValidationError, ValueError):
+    """Maintenance options that are unsafe together (a repack while in use)."""
 
 
 class NotAFileError(InputValidationError, IsADirectoryError):

@@ -14,6 +14,7 @@ from contextlib import AbstractContextManager
 from typing import Any
 
 from aiidasite.tempdirs import remove_stale
+from repository.backends.base import maintenance_plan
 from repository.exceptions import ReferenceProviderError
 from repository.handler import get_backend
 
@@ -83,6 +84,8 @@ def repository_maintain(
     *,
     full: bool = False,
     dry_run: bool = False,
+    do_repack: bool | None = None,
+    compress: bool = False,
     callback: ProgressCallback | None = None,
 ) -> dict[str, Any]:
     """Delete unreferenced objects, then let the backend reorganise its storage.
@@ -93,15 +96,25 @@ def repository_maintain(
     their rows are committed, and this waits for them, so an object whose
     owner is about to commit is never taken for an orphan.
 
-    :param full: also repack and vacuum (see the backend's ``maintain``).
+    The options are ``verdi storage maintain``'s: ``full`` is the backend's
+    ``live=False``.
+
+    :param full: also repack, clean and vacuum (other processes' reads may
+        fail meanwhile).
     :param dry_run: report what would be done, change nothing.
+    :param do_repack: ``False`` skips the repack of a full maintenance.
+    :param compress: compress what is packed where it is worth it.
     :param callback: progress callback ``callback(action, value)``.
     :return: the backend's report plus ``unreferenced`` (count found),
         ``deleted`` (count deleted: 0 on a dry run) and
         ``stale_temporary_folders`` (``aiidasite-*`` folders of processes that
         are gone, removed; 0 on a dry run).
+    :raises MaintenanceOptionsError: for ``do_repack=True`` without ``full``.
     """
     backend = get_backend()
+    options = {"live": not full, "do_repack": do_repack, "compress": compress}
+    # Refuse unsafe options before anything is deleted.
+    maintenance_plan(**options)
     # Exclusive: no writer is between storing objects and committing rows.
     with backend.reference_guard(exclusive=True):
         stored = list(backend.list_objects())
@@ -113,7 +126,7 @@ def repository_maintain(
         if unreferenced and not dry_run:
             backend.delete_objects(unreferenced)
             deleted = len(unreferenced)
-    report = backend.maintain(full=full, dry_run=dry_run, callback=callback)
+    report = backend.maintain(dry_run=dry_run, callback=callback, **options)
     report["reference_check"] = keep is not None
     report["unreferenced"] = len(unreferenced)
     report["deleted"] = deleted

@@ -22,10 +22,13 @@ import os
 import shutil
 from collections.abc import Iterator, Mapping
 from pathlib import Path, PurePath, PurePosixPath
+from types import MappingProxyType
 from typing import Any, BinaryIO
 
 from repository.backends import AbstractRepositoryBackend, SandboxRepositoryBackend
 from repository.exceptions import (
+    InvalidEntryError,
+    InvalidLocalPathError,
     InvalidPathError,
     NotADirectoryPathError,
     NotAFileError,
@@ -45,9 +48,21 @@ class FileType(enum.Enum):
 
 
 class File:
-    """One entry of the tree: a file with a key, or a directory with entries."""
+    """One entry of the tree: a file with a key, or a directory with entries.
 
-    __slots__ = ("file_type", "key", "name", "objects")
+    Entries are immutable apart from a directory's ``objects`` mapping, and a
+    contradictory one cannot be built (aiida-core's rules): a directory never
+    has a key, a file never has ``objects`` (not even an empty dict), so
+    :meth:`serialize` never has anything to drop.
+
+    :raises TypeError: if ``name`` is not a string, ``file_type`` not a
+        :class:`FileType`, ``key`` neither ``None`` nor a string, or
+        ``objects`` holds something other than ``File`` entries.
+    :raises InvalidEntryError: (a ``ValueError``) for a directory with a key
+        or a file with ``objects``.
+    """
+
+    __slots__ = ("_file_type", "_key", "_name", "_objects")
 
     def __init__(
         self,
@@ -56,41 +71,82 @@ class File:
         key: str | None = None,
         objects: dict[str, File] | None = None,
     ) -> None:
-        self.name = name
-        self.file_type = file_type
-        self.key = key
-        self.objects: dict[str, File] = objects if objects is not None else {}
+        if not isinstance(name, str):
+            raise TypeError(f"name should be a string, not {name!r}")
+        if not isinstance(file_type, FileType):
+            raise TypeError(f"file_type should be a FileType, not {file_type!r}")
+        if key is not None and not isinstance(key, str):
+            raise TypeError(f"key should be None or a string, not {key!r}")
+        if objects is not None and not all(
+            isinstance(entry, File) for entry in objects.values()
+        ):
+            raise TypeError("objects should be None or a dict of File entries")
+        if file_type is FileType.DIRECTORY and key is not None:
+            raise InvalidEntryError(
+                "an object of type `FileType.DIRECTORY` cannot define a key."
+            )
+        if file_type is FileType.FILE and objects is not None:
+            raise InvalidEntryError(
+                "an object of type `FileType.FILE` cannot define any objects."
+            )
+        self._name = name
+        self._file_type = file_type
+        self._key = key
+        # A file gets a read-only empty mapping: nothing can be added to it.
+        self._objects: Mapping[str, File] = (
+            MappingProxyType({})
+            if file_type is FileType.FILE
+            else (objects if objects is not None else {})
+        )
+
+    @property
+    def name(self) -> str:
+        return self._name
+
+    @property
+    def file_type(self) -> FileType:
+        return self._file_type
+
+    @property
+    def key(self) -> str | None:
+        """The backend key of a file; ``None`` for a directory."""
+        return self._key
+
+    @property
+    def objects(self) -> dict[str, File]:
+        """A directory's entries by name (mutable); always empty for a file."""
+        return self._objects  # type: ignore[return-value]
 
     def __repr__(self) -> str:
         if self.is_file():
-            return f"File<{self.name!r}, key={self.key!r}>"
-        return f"File<{self.name!r}/, {len(self.objects)} entries>"
+            return f"File<{self._name!r}, key={self._key!r}>"
+        return f"File<{self._name!r}/, {len(self._objects)} entries>"
 
     def __eq__(self, other: object) -> bool:
         if not isinstance(other, File):
             return NotImplemented
-        return (self.name, self.file_type, self.key, self.objects) == (
-            other.name,
-            other.file_type,
-            other.key,
-            other.objects,
+        return (self._name, self._file_type, self._key, dict(self._objects)) == (
+            other._name,
+            other._file_type,
+            other._key,
+            dict(other._objects),
         )
 
     __hash__ = None  # type: ignore[assignment]
 
     def is_file(self) -> bool:
-        return self.file_type is FileType.FILE
+        return self._file_type is FileType.FILE
 
     def is_dir(self) -> bool:
-        return self.file_type is FileType.DIRECTORY
+        return self._file_type is FileType.DIRECTORY
 
     def serialize(self) -> dict[str, Any]:
         """This entry in AiiDA's serialized form."""
         if self.is_file():
-            return {"k": self.key}
-        if not self.objects:
+            return {"k": self._key}
+        if not self._objects:
             return {}
-        return {"o": {name: child.serialize() for name, child in self.objects.items()}}
+        return {"o": {name: child.serialize() for name, child in self._objects.items()}}
 
     @classmethod
     def from_serialized(cls, data: Any, name: str = "") -> File:
@@ -133,11 +189,17 @@ def validate_segment(name: Any) -> str:
 def validate_path(path: PathLike | None) -> PurePosixPath:
     """Check a path inside a repository and return it as a ``PurePosixPath``.
 
-    ``None`` and ``""`` mean the root. One trailing ``/`` is allowed (it is
-    how directories are often written).
+    ``None``, ``""`` and ``"."`` mean the root. One trailing ``/`` is allowed
+    (it is how directories are often written).
 
-    :raises InvalidPathError: if the path is absolute, or has an empty, ``.``
-        or ``..`` segment, or contains NUL, or is neither ``str`` nor a path.
+    Stricter than aiida-core's ``Repository._pre_process_path``, on purpose:
+    it also refuses ``..``, ``.`` and empty segments inside a path (``a/../b``,
+    ``./a``, ``a//b``), which aiida-core passes through, so that no name in a
+    tree can climb out of a folder it is copied to.
+
+    :raises InvalidPathError: (both ``ValueError`` and ``TypeError``) if the
+        path is absolute, or has an empty, ``.`` or ``..`` segment, or contains
+        NUL, or is neither ``str`` nor a path.
     """
     if path is None:
         return PurePosixPath()
@@ -145,18 +207,20 @@ def validate_path(path: PathLike | None) -> PurePosixPath:
         # PurePath drops empty and "." segments itself; the checks below
         # still catch absolute paths and "..".
         text = path.as_posix()
-        if text == ".":
-            return PurePosixPath()
     elif isinstance(path, str):
         text = path
     else:
-        raise InvalidPathError(f"a path must be a string, not {type(path).__name__}")
-    if text == "":
+        raise InvalidPathError(
+            f"path is not of type `str` nor `pathlib.PurePath`: {path!r}"
+        )
+    if text in ("", "."):
         return PurePosixPath()
     if "\x00" in text:
         raise InvalidPathError(f"path {text!r} contains NUL")
     if text.startswith("/"):
-        raise InvalidPathError(f"path {text!r} is absolute; a relative path is needed")
+        raise InvalidPathError(
+            f"path `{text}` is not a relative path: repository paths are never absolute"
+        )
     stripped = text[:-1] if text.endswith("/") else text
     for segment in stripped.split("/"):
         if segment in ("", ".", ".."):
@@ -165,6 +229,33 @@ def validate_path(path: PathLike | None) -> PurePosixPath:
                 "only plain relative paths are allowed"
             )
     return PurePosixPath(stripped)
+
+
+def validate_local_path(
+    path: Any, *, what: str, kind: type = PurePath, called: str | None = None
+) -> Path:
+    """Check a path on the local file system: a ``str`` or path, absolute.
+
+    aiida-core refuses relative local paths, since what they name depends on
+    the working directory of whichever process runs the call. The messages
+    are aiida-core's.
+
+    :param what: how the argument is named in a type error (``"filepath"``).
+    :param kind: the path class it may be given as besides ``str``.
+    :param called: how it is named when relative; ``what`` if not given.
+    :raises InvalidLocalPathError: (``TypeError`` too) if ``path`` is neither
+        a ``str`` nor a ``kind``, or is relative.
+    """
+    if not isinstance(path, str | kind):
+        raise InvalidLocalPathError(
+            f"{what} `{path}` is not of type `str` nor `pathlib.{kind.__name__}`."
+        )
+    local = Path(path)
+    if not local.is_absolute():
+        raise InvalidLocalPathError(
+            f"{called or what} `{path}` is not an absolute path."
+        )
+    return local
 
 
 def iter_keys(serialized: Mapping[str, Any] | None) -> Iterator[str]:
@@ -184,9 +275,19 @@ def iter_keys(serialized: Mapping[str, Any] | None) -> Iterator[str]:
 class Repository:
     """A file hierarchy whose file contents live in a backend.
 
+    The API of aiida-core's ``aiida.repository.Repository`` (2.9), with these
+    deliberate differences:
+
+    * paths are checked by :func:`validate_path`, which also refuses ``..``,
+      ``.`` and empty segments inside a path (aiida-core accepts them);
+    * :meth:`erase` empties the tree only: backend objects stay, because
+      content-addressed backends share them between trees (aiida-core's
+      deletes them); there is no ``delete`` of the whole backend here;
+    * :meth:`hash` is a SHA-256 of its own form, not aiida-core's
+      ``make_hash``, so the values differ (equal trees still hash equal).
+
     Deleting a file removes it from this tree only, unless ``hard_delete`` is
-    asked: other trees may hold the same key (content-addressed backends share
-    identical files).
+    asked.
 
     :param backend: where contents go; a fresh sandbox when ``None``.
     """
@@ -197,6 +298,20 @@ class Repository:
 
     def __repr__(self) -> str:
         return f"Repository<{self.backend}>"
+
+    @property
+    def uuid(self) -> str | None:
+        """The backend's identifier; ``None`` if it has none or is not initialised."""
+        return self.backend.uuid
+
+    @property
+    def is_initialised(self) -> bool:
+        """Whether the backend has been initialised."""
+        return self.backend.is_initialised
+
+    def initialise(self, **kwargs: Any) -> None:
+        """Initialise the backend unless it is; ``kwargs`` go to its ``initialise``."""
+        self.backend.initialise(**kwargs)
 
     @classmethod
     def from_serialized(
@@ -217,8 +332,37 @@ class Repository:
         """The tree in AiiDA's form (see the module docstring)."""
         return self._root.serialize()
 
+    @classmethod
+    def flatten(
+        cls, serialized: Mapping[str, Any] | None, delimiter: str = "/"
+    ) -> dict[str, str | None]:
+        """Map every path of a serialized tree to its key, or ``None`` for a folder.
+
+        Folder paths end with ``delimiter`` (``{"dir/": None, "dir/f": key}``),
+        as in aiida-core; ``None`` gives ``{}``.
+        """
+        flat: dict[str, str | None] = {}
+        stack = [("", serialized or {})]
+        while stack:
+            prefix, entry = stack.pop()
+            for name, child in entry.get("o", {}).items():
+                path = f"{prefix}{delimiter}{name}" if prefix else name
+                if "k" in child:
+                    flat[path] = child["k"]
+                else:
+                    flat[f"{path}{delimiter}"] = None
+                    stack.append((path, child))
+        return flat
+
+    # aiida-core's name for the path check; its own tests call it.
+    _pre_process_path = staticmethod(validate_path)
+
     def is_empty(self) -> bool:
         return not self._root.objects
+
+    def reset(self) -> None:
+        """Empty the tree (what aiida-core calls it; see :meth:`erase`)."""
+        self._root = File()
 
     def get_file_keys(self) -> list[str]:
         """Every file key in the tree (a key twice if two files share it)."""
@@ -228,15 +372,17 @@ class Repository:
         """The entry at ``path``; the root for ``None``.
 
         :raises InvalidPathError: for an invalid path.
-        :raises ObjectNotFoundError: if nothing is at ``path``.
+        :raises ObjectNotFoundError: (a ``FileNotFoundError``) if nothing is at
+            ``path``.
         """
         parts = validate_path(path).parts
         entry = self._root
         for part in parts:
-            child = entry.objects.get(part) if entry.is_dir() else None
+            child = entry.objects.get(part)
             if child is None:
                 raise ObjectNotFoundError(
-                    f"no file or directory at '{'/'.join(parts)}'"
+                    f"object with path `{'/'.join(parts)}` does not exist: "
+                    "no file or directory there"
                 )
             entry = child
         return entry
@@ -244,21 +390,32 @@ class Repository:
     def get_file(self, path: PathLike) -> File:
         """The file entry at ``path``.
 
-        :raises NotAFileError: if ``path`` is a directory.
+        :raises InvalidPathError: for ``None`` or an invalid path.
+        :raises NotAFileError: (an ``IsADirectoryError``) if ``path`` is a
+            directory.
         """
+        if path is None:
+            raise InvalidPathError("path cannot be `None`.")
         entry = self.get_object(path)
         if not entry.is_file():
-            raise NotAFileError(f"'{validate_path(path)}' is a directory, not a file")
+            raise NotAFileError(
+                f"object with path `{validate_path(path)}` is not a file: "
+                "it is a directory"
+            )
         return entry
 
     def get_directory(self, path: PathLike | None = None) -> File:
         """The directory entry at ``path``.
 
-        :raises NotADirectoryPathError: if ``path`` is a file.
+        :raises NotADirectoryPathError: (a ``NotADirectoryError``) if ``path``
+            is a file.
         """
         entry = self.get_object(path)
         if not entry.is_dir():
-            raise NotADirectoryPathError(f"'{validate_path(path)}' is a file")
+            raise NotADirectoryPathError(
+                f"object with path `{validate_path(path)}` is not a directory: "
+                "it is a file"
+            )
         return entry
 
     def has_object(self, path: PathLike) -> bool:
@@ -281,13 +438,14 @@ class Repository:
     def create_directory(self, path: PathLike) -> File:
         """Create the directory at ``path`` and its parents; return it.
 
-        :raises InvalidPathError: for the root or an invalid path.
+        The root path (``""``) returns the root.
+
+        :raises InvalidPathError: for ``None`` or an invalid path.
         :raises NotADirectoryPathError: if a file is in the way.
         """
-        parts = validate_path(path).parts
-        if not parts:
-            raise InvalidPathError("a directory needs a non-empty path")
-        return self._make_directories(parts)
+        if path is None:
+            raise InvalidPathError("path cannot be `None`.")
+        return self._make_directories(validate_path(path).parts)
 
     def _make_directories(self, parts: tuple[str, ...]) -> File:
         directory = self._root
@@ -297,7 +455,8 @@ class Repository:
                 child = directory.objects[part] = File(part)
             elif child.is_file():
                 raise NotADirectoryPathError(
-                    f"'{'/'.join(parts[: index + 1])}' is a file, not a directory"
+                    f"object with path `{'/'.join(parts[: index + 1])}` is not "
+                    "a directory: it is a file"
                 )
             directory = child
         return directory
@@ -305,7 +464,7 @@ class Repository:
     def _lookup(self, parts: tuple[str, ...]) -> File | None:
         entry: File | None = self._root
         for part in parts:
-            if entry is None or not entry.is_dir():
+            if entry is None:
                 return None
             entry = entry.objects.get(part)
         return entry
@@ -323,17 +482,21 @@ class Repository:
             entry = self._lookup(parts[:index])
             if entry is not None and entry.is_file():
                 raise NotADirectoryPathError(
-                    f"'{'/'.join(parts[:index])}' is a file, not a directory"
+                    f"object with path `{'/'.join(parts[:index])}` is not a "
+                    "directory: it is a file"
                 )
         existing = self._lookup(parts)
         if existing is not None and existing.is_dir():
-            raise NotAFileError(f"'{'/'.join(parts)}' is a directory")
+            raise NotAFileError(
+                f"object with path `{'/'.join(parts)}` is not a file: it is a directory"
+            )
         return parts
 
-    def put_object_from_filelike(self, handle: BinaryIO, path: PathLike) -> str:
-        """Store the rest of ``handle`` as the file at ``path``; return its key.
+    def put_object_from_filelike(self, handle: BinaryIO, path: PathLike) -> None:
+        """Store the rest of ``handle`` as the file at ``path``.
 
-        A file already at ``path`` is replaced.
+        A file already at ``path`` is replaced. Returns nothing, as in
+        aiida-core: ``get_file(path).key`` is the key.
 
         :raises InvalidPathError: for an invalid or empty path.
         :raises NotAFileError: if ``path`` is a directory.
@@ -343,31 +506,32 @@ class Repository:
         parts = self._check_target(path)
         key = self.backend.put_object_from_filelike(handle)
         self._insert_file(parts, key)
-        return key
 
-    def put_object_from_file(self, filepath: str | Path, path: PathLike) -> str:
+    def put_object_from_file(self, filepath: str | Path, path: PathLike) -> None:
         """Store the local file ``filepath`` as the file at ``path``."""
         parts = self._check_target(path)
         key = self.backend.put_object_from_file(filepath)
         self._insert_file(parts, key)
-        return key
 
     def put_object_from_tree(
-        self, folder: str | Path, path: PathLike | None = None
+        self, filepath: str | PurePath, path: PathLike | None = None
     ) -> None:
-        """Copy the local directory ``folder`` (files and empty folders) under ``path``.
+        """Copy the local folder ``filepath`` (files and empty folders) under ``path``.
 
         Files are sent to the backend in batches, so a content-addressed
-        backend writes them straight into a pack.
+        backend writes them straight into a pack. Every name is checked
+        before any byte is stored.
 
-        :raises NotADirectoryError: if ``folder`` is not a local directory.
-        :raises InvalidPathError: if ``path`` or a file name under ``folder``
-            cannot be a repository path.
+        :raises InvalidLocalPathError: (``TypeError`` too) if ``filepath`` is
+            not a ``str`` or path, or is relative (as aiida-core).
+        :raises NotADirectoryPathError: if ``filepath`` is not a directory.
+        :raises InvalidPathError: if ``path`` or a file name under
+            ``filepath`` cannot be a repository path.
         """
-        folder = Path(folder)
+        base = validate_path(path).parts
+        folder = validate_local_path(filepath, what="filepath")
         if not folder.is_dir():
             raise NotADirectoryPathError(f"{folder} is not a directory")
-        base = validate_path(path).parts
         planned: list[tuple[tuple[str, ...], Path]] = []
         directories: list[tuple[str, ...]] = [base] if base else []
         for root, dirnames, filenames in os.walk(folder):
@@ -425,8 +589,27 @@ class Repository:
         del parent.objects[parts[-1]]
 
     def erase(self) -> None:
-        """Empty the tree (backend objects stay: others may share them)."""
-        self._root = File()
+        """Empty the tree. Backend objects stay: other trees may share them."""
+        self.reset()
+
+    def clone(self, source: Repository) -> None:
+        """Copy every file and folder of ``source`` into this tree.
+
+        Contents are read from ``source``'s backend and written to this one,
+        so the two may use different backends (and key formats).
+
+        :raises TypeError: if ``source`` is not a :class:`Repository`.
+        :raises NotADirectoryPathError, NotAFileError: if a path of
+            ``source`` collides with one of this tree's.
+        """
+        if not isinstance(source, Repository):
+            raise TypeError(f"source is not a Repository: {source!r}")
+        for root, dirnames, filenames in source.walk():
+            for name in dirnames:
+                self.create_directory(root / name)
+            for name in filenames:
+                with source.open(root / name) as handle:
+                    self.put_object_from_filelike(handle, root / name)
 
     def walk(
         self, path: PathLike | None = None
@@ -449,10 +632,19 @@ class Repository:
     def copy_tree(self, target: str | Path, path: PathLike | None = None) -> None:
         """Write the files and folders under ``path`` into the local folder ``target``.
 
-        Names were validated on the way in, so nothing lands outside ``target``.
+        Only what is under ``path`` is copied, not ``path`` itself (as in
+        aiida-core). Names were validated on the way in, so nothing lands
+        outside ``target``.
+
+        :raises NotADirectoryPathError: if ``path`` is a file.
+        :raises InvalidLocalPathError: (``TypeError`` too) if ``target`` is
+            not a ``str`` or ``Path``, or is relative (as aiida-core).
         """
-        target = Path(target)
         start = validate_path(path)
+        self.get_directory(start)
+        target = validate_local_path(
+            target, what="target path", kind=Path, called="provided target"
+        )
         for root, dirnames, filenames in self.walk(start):
             local = target.joinpath(*root.relative_to(start).parts)
             local.mkdir(parents=True, exist_ok=True)

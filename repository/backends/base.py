@@ -10,13 +10,14 @@ from __future__ import annotations
 
 import abc
 import contextlib
+import dataclasses
 import hashlib
 import io
-from collections.abc import Callable, Iterable, Iterator
+from collections.abc import Callable, Generator, Iterable, Iterator
 from pathlib import Path
 from typing import Any, BinaryIO
 
-from repository.exceptions import ObjectNotFoundError
+from repository.exceptions import MaintenanceOptionsError, ObjectNotFoundError
 
 # Reading in chunks of this size keeps memory flat for any object size.
 CHUNK_SIZE = 1024 * 1024
@@ -73,9 +74,13 @@ class AbstractRepositoryBackend(abc.ABC):
     def delete_objects(self, keys: list[str]) -> None:
         """Delete every key in ``keys``.
 
-        :raises ObjectNotFoundError: if any key is not stored; nothing is
-            deleted then.
+        Subclasses call this first (``super().delete_objects(keys)``), as in
+        aiida-core: it checks that every key is stored.
+
+        :raises ObjectNotFoundError: (a ``FileNotFoundError``) naming the keys
+            that are not stored; nothing is deleted then.
         """
+        self._raise_if_missing(keys)
 
     def discard_objects(self, keys: list[str]) -> None:
         """Delete those of ``keys`` that are stored; ignore the others.
@@ -104,12 +109,12 @@ class AbstractRepositoryBackend(abc.ABC):
         """
 
     @abc.abstractmethod
-    @contextlib.contextmanager
-    def iter_object_streams(
-        self, keys: Iterable[str]
-    ) -> Iterator[Iterator[tuple[str, BinaryIO]]]:
+    def iter_object_streams(self, keys: Iterable[str]) -> ObjectStreams:
         """Pairs ``(key, stream)`` for every key, in the order cheapest to read.
 
+        A plain iterator, as in aiida-core (``for key, stream in ...``); it
+        is also a context manager (``with ... as pairs``) that releases what
+        it holds when the block ends, even if the iteration stopped early.
         Each stream is valid only until the iteration moves on.
 
         :raises ObjectNotFoundError: when the iteration reaches a key that is
@@ -123,14 +128,23 @@ class AbstractRepositoryBackend(abc.ABC):
     @abc.abstractmethod
     def maintain(
         self,
-        full: bool = False,
         dry_run: bool = False,
+        live: bool = True,
+        pack_loose: bool | None = None,
+        do_repack: bool | None = None,
+        clean_storage: bool | None = None,
+        do_vacuum: bool | None = None,
+        compress: bool = False,
         callback: Callable[[str, Any], None] | None = None,
     ) -> dict[str, Any]:
         """Reorganise storage for speed and space; return what was (or would be) done.
 
-        ``full`` may take exclusive access to the store; ``dry_run`` changes
-        nothing; ``callback`` reports progress as in :meth:`find_corrupt_objects`.
+        The options are aiida-core's (see :func:`maintenance_plan`); ``live``
+        keeps to what is safe while others use the store. ``callback``
+        reports progress as in :meth:`find_corrupt_objects`.
+
+        :raises MaintenanceOptionsError: (a ``ValueError``) for an option that
+            is unsafe with ``live``.
         """
 
     def __str__(self) -> str:
@@ -215,8 +229,7 @@ class AbstractRepositoryBackend(abc.ABC):
 
         :raises ObjectNotFoundError: if any key is not stored.
         """
-        with self.iter_object_streams(keys) as pairs:
-            return {key: stream.read() for key, stream in pairs}
+        return {key: stream.read() for key, stream in self.iter_object_streams(keys)}
 
     def get_object_hash(self, key: str) -> str:
         """The hex SHA-256 of the content under ``key``, whatever the key format.
@@ -251,12 +264,11 @@ class AbstractRepositoryBackend(abc.ABC):
         if callback:
             callback("init", {"total": len(keys), "description": "Objects"})
         corrupt = []
-        with self.iter_object_streams(keys) as pairs:
-            for key, stream in pairs:
-                if sha256_of_stream(stream) != key:
-                    corrupt.append(key)
-                if callback:
-                    callback("update", 1)
+        for key, stream in self.iter_object_streams(keys):
+            if sha256_of_stream(stream) != key:
+                corrupt.append(key)
+            if callback:
+                callback("update", 1)
         if callback:
             callback("close", None)
         return sorted(corrupt)
@@ -270,6 +282,117 @@ class AbstractRepositoryBackend(abc.ABC):
         ]
         if missing:
             raise ObjectNotFoundError(
-                f"no object with key {missing[0]!r} in the repository"
-                + (f" (and {len(missing) - 1} more)" if len(missing) > 1 else "")
+                f"object with key `{missing[0]}` does not exist"
+                + (f" (nor {len(missing) - 1} more)" if len(missing) > 1 else "")
             )
+
+
+def missing_key_error(key: str) -> ObjectNotFoundError:
+    """The error for reading a key that is not stored, in aiida-core's words."""
+    return ObjectNotFoundError(f"object with key `{key}` does not exist")
+
+
+class ObjectStreams(Iterator[tuple[str, BinaryIO]]):
+    """``(key, stream)`` pairs from a generator: an iterator and a context manager.
+
+    aiida-core's callers iterate over ``iter_object_streams(keys)`` directly;
+    ours may also write ``with ... as pairs`` so that the open pack files and
+    index transaction are released as soon as the block ends, not when the
+    generator is collected.
+    """
+
+    def __init__(self, pairs: Generator[tuple[str, BinaryIO], None, None]) -> None:
+        self._pairs = pairs
+
+    def __iter__(self) -> ObjectStreams:
+        return self
+
+    def __next__(self) -> tuple[str, BinaryIO]:
+        return next(self._pairs)
+
+    def close(self) -> None:
+        """Stop the iteration and release what it holds."""
+        self._pairs.close()
+
+    def __enter__(self) -> ObjectStreams:
+        return self
+
+    def __exit__(self, *exc_info: object) -> None:
+        self.close()
+
+
+@dataclasses.dataclass(frozen=True)
+class MaintenancePlan:
+    """Which maintenance steps run, resolved from aiida-core's options."""
+
+    pack_loose: bool
+    do_repack: bool
+    clean_storage: bool
+    do_vacuum: bool
+    compress: bool
+
+    @property
+    def actions(self) -> list[str]:
+        """The steps in the order they run, named as the options."""
+        steps = [
+            ("pack_loose", self.pack_loose),
+            ("do_repack", self.do_repack),
+            ("clean_storage", self.clean_storage),
+            ("do_vacuum", self.do_vacuum),
+        ]
+        return [name for name, wanted in steps if wanted]
+
+
+def maintenance_plan(
+    *,
+    live: bool = True,
+    pack_loose: bool | None = None,
+    do_repack: bool | None = None,
+    clean_storage: bool | None = None,
+    do_vacuum: bool | None = None,
+    compress: bool = False,
+) -> MaintenancePlan:
+    """Resolve maintenance options as aiida-core's disk-objectstore backend does.
+
+    ``None`` means the default: everything but repacking and vacuuming when
+    ``live`` (others may be using the store), everything otherwise. Asking
+    for a repack, a storage clean or a vacuum explicitly while ``live`` is
+    refused, because the library needs the store alone for them. (A live
+    maintenance still cleans storage by default, without vacuum: it only
+    removes loose copies of packed objects, which readers fall back from.)
+
+    Source: ``aiida.repository.backend.disk_object_store``
+    ``DiskObjectStoreRepositoryBackend.maintain`` (aiida-core 2.9).
+
+    :raises MaintenanceOptionsError: (a ``ValueError``) naming the options
+        given as ``True`` with ``live``.
+    """
+    if live:
+        unsafe = [
+            name
+            for name, value in (
+                ("do_repack", do_repack),
+                ("clean_storage", clean_storage),
+                ("do_vacuum", do_vacuum),
+            )
+            if value is True
+        ]
+        if unsafe:
+            raise MaintenanceOptionsError(
+                "The following overrides were enabled but cannot be if "
+                f"`live=True`: {', '.join(unsafe)}"
+            )
+        return MaintenancePlan(
+            pack_loose=pack_loose is not False,
+            do_repack=False,
+            clean_storage=clean_storage is not False,
+            do_vacuum=False,
+            compress=compress,
+        )
+    return MaintenancePlan(
+        pack_loose=pack_loose is not False,
+        do_repack=do_repack is not False,
+        clean_storage=clean_storage is not False,
+        do_vacuum=do_vacuum is not False,
+        compress=compress,
+    )

@@ -1,6 +1,6 @@
 """The production backend: a disk-objectstore container.
 
-Three things differ from using the library naively, each for a measured reason:
+Four things differ from using the library naively, each for a measured reason:
 
 * The container is opened once per thread and process and reused. Opening and
   closing it per call (which also disposes its SQLite engine) makes reads 15-23x
@@ -15,6 +15,11 @@ Three things differ from using the library naively, each for a measured reason:
   ``aiidasite.lock`` in the container folder. Loose writes and reads do not
   need it. Every process that writes packs or maintains the container must go
   through this backend (or take that lock) for the guarantee to hold.
+* A repack killed after it pointed the index at its temporary pack ``-1`` left
+  every object of that pack unreadable (``AssertionError: Invalid pack ID -1``)
+  until the next maintenance. A read that meets that state finishes the
+  repack first, unless a repack is running right now (then it is a
+  ``LockedError``); building the backend does the same.
 """
 
 from __future__ import annotations
@@ -23,6 +28,8 @@ import collections
 import contextlib
 import dataclasses
 import fcntl
+import itertools
+import logging
 import operator
 import os
 import re
@@ -31,17 +38,21 @@ import threading
 import time
 from collections.abc import Callable, Iterable, Iterator
 from pathlib import Path
-from typing import Any, BinaryIO
+from typing import Any, BinaryIO, TypeVar
 
 from disk_objectstore import CompressMode, Container
 from disk_objectstore.database import Obj
 from disk_objectstore.exceptions import NotExistent as DosNotExistent
 from filelock import FileLock, Timeout
-from sqlalchemy import func, select, update
+from sqlalchemy import select, update
 
 from aiidasite.exceptions import LockedError
-from repository.backends.base import AbstractRepositoryBackend
-from repository.exceptions import ObjectNotFoundError
+from repository.backends.base import (
+    AbstractRepositoryBackend,
+    ObjectStreams,
+    maintenance_plan,
+    missing_key_error,
+)
 
 LOCK_FILENAME = "aiidasite.lock"
 # Below SQLite's oldest limit of 999 bound parameters, as the library does.
@@ -59,6 +70,10 @@ SHA256_KEY = re.compile(r"[0-9a-f]{64}")
 INIT_OPTIONS = ("pack_size_target", "loose_prefix_len", "compression_algorithm")
 
 ProgressCallback = Callable[[str, Any], None]
+T = TypeVar("T")
+BYTES_PER_MB = 1024**2
+
+logger = logging.getLogger(__name__)
 
 
 def all_sha256_keys(keys: list[str]) -> bool:
@@ -78,10 +93,6 @@ def all_sha256_keys(keys: list[str]) -> bool:
     except ValueError:
         return False
     return len(decoded) == 32 * len(keys) and joined == joined.lower()
-
-
-def missing_key_error(key: str) -> ObjectNotFoundError:
-    return ObjectNotFoundError(f"no object with key {key!r} in the repository")
 
 
 class DiskObjectStoreRepositoryBackend(AbstractRepositoryBackend):
@@ -114,6 +125,9 @@ class DiskObjectStoreRepositoryBackend(AbstractRepositoryBackend):
             raise TypeError(f"unknown repository options: {', '.join(unknown)}")
         backend = cls(Container(folder), lock_timeout=lock_timeout)
         backend.initialise(**init_options)
+        with contextlib.suppress(LockedError):
+            # Locked: a maintenance is running, and it repairs first itself.
+            backend.repair_killed_repack()
         return backend
 
     def __str__(self) -> str:
@@ -137,6 +151,11 @@ class DiskObjectStoreRepositoryBackend(AbstractRepositoryBackend):
                 local.container = Container(self._folder)
             local.pid = pid
         return local.container
+
+    @property
+    def _container(self) -> Container:
+        """aiida-core's name for the container (its tests read it)."""
+        return self.container
 
     @property
     def folder(self) -> Path:
@@ -303,17 +322,28 @@ class DiskObjectStoreRepositoryBackend(AbstractRepositoryBackend):
             valid = [key for key in keys if SHA256_KEY.fullmatch(key)]
         container = self.container
         try:
-            found = set(
-                key
-                for key, ok in zip(valid, container.has_objects(valid), strict=True)
-                if ok
-            )
+            flags = self._repairing(lambda: container.has_objects(valid))
         finally:
             self._end_snapshot(container)
+        found = set(key for key, ok in zip(valid, flags, strict=True) if ok)
         return [key in found for key in keys]
 
+    def _repairing(self, read: Callable[[], T]) -> T:
+        """``read()``; if the library refuses a pack id, repair and read again once.
+
+        The library asserts that a pack id is valid before it opens a pack:
+        that assertion is how a killed repack shows (see
+        :meth:`repair_killed_repack`). Any other assertion is raised as it is.
+        """
+        try:
+            return read()
+        except AssertionError:
+            if not self.repair_killed_repack():
+                raise
+        return read()
+
     def delete_objects(self, keys: list[str]) -> None:
-        self._raise_if_missing(keys)
+        super().delete_objects(keys)
         if keys:
             with self.exclusive() as container:
                 container.delete_objects(list(keys))
@@ -393,25 +423,46 @@ class DiskObjectStoreRepositoryBackend(AbstractRepositoryBackend):
             raise missing_key_error(key)
         container = self.container
         try:
-            with container.get_object_stream(key) as handle:
-                yield handle
-        except DosNotExistent:
-            raise missing_key_error(key) from None
+            with contextlib.ExitStack() as stack:
+                yield self._enter_stream(stack, container, key)
         finally:
             self._end_snapshot(container)
 
-    @contextlib.contextmanager
-    def iter_object_streams(
-        self, keys: Iterable[str]
-    ) -> Iterator[Iterator[tuple[str, BinaryIO]]]:
-        keys = list(keys)
+    def _enter_stream(
+        self, stack: contextlib.ExitStack, container: Container, key: str
+    ) -> BinaryIO:
+        """Open ``key``'s stream in ``stack``, repairing a killed repack once."""
+        try:
+            return self._repairing(
+                lambda: stack.enter_context(container.get_object_stream(key))
+            )
+        except DosNotExistent:
+            raise missing_key_error(key) from None
+
+    def iter_object_streams(self, keys: Iterable[str]) -> ObjectStreams:
+        return ObjectStreams(self._stream_pairs(list(keys)))
+
+    def _stream_pairs(self, keys: list[str]) -> Iterator[tuple[str, BinaryIO]]:
         self._check_keys(keys)
         container = self.container
+        pending = keys
         try:
-            with container.get_objects_stream_and_meta(
-                keys, skip_if_missing=False
-            ) as triplets:
-                yield self._existing_streams(triplets)
+            for attempt in range(2):
+                done: set[str] = set()
+                try:
+                    with container.get_objects_stream_and_meta(
+                        pending, skip_if_missing=False
+                    ) as triplets:
+                        for key, stream, _ in triplets:
+                            if stream is None:
+                                raise missing_key_error(key)
+                            done.add(key)
+                            yield key, stream
+                    return
+                except AssertionError:
+                    if attempt or not self.repair_killed_repack():
+                        raise
+                    pending = [key for key in pending if key not in done]
         finally:
             self._end_snapshot(container)
 
@@ -424,15 +475,6 @@ class DiskObjectStoreRepositoryBackend(AbstractRepositoryBackend):
             if not SHA256_KEY.fullmatch(key):
                 raise missing_key_error(key)
 
-    @staticmethod
-    def _existing_streams(
-        triplets: Iterator[tuple[str, Any, Any]],
-    ) -> Iterator[tuple[str, BinaryIO]]:
-        for key, stream, _ in triplets:
-            if stream is None:
-                raise missing_key_error(key)
-            yield key, stream
-
     def get_object_hash(self, key: str) -> str:
         """The key itself when the container hashes with SHA-256."""
         if self.key_format != "sha256":
@@ -442,29 +484,25 @@ class DiskObjectStoreRepositoryBackend(AbstractRepositoryBackend):
         return key
 
     def get_info(self, detailed: bool = False) -> dict[str, Any]:
+        """aiida-core's keys (``SHA-hash algorithm``, ``Compression algorithm``,
+        ``Objects``: ``loose``, ``packed``, ``pack_files``; with ``detailed``,
+        ``Size (MB)``: the library's totals in MiB, two decimals) plus
+        ``backend``, ``uuid`` and ``folder``.
+        """
         container = self.container
         try:
-            count = container.count_objects()
             info: dict[str, Any] = {
                 "backend": type(self).__name__,
                 "uuid": container.container_id,
                 "folder": str(self._folder),
-                "hash_type": container.hash_type,
-                "compression_algorithm": container.compression_algorithm,
-                "objects": {
-                    "loose": count.loose,
-                    "packed": count.packed,
-                    "pack_files": count.pack_files,
-                },
+                "SHA-hash algorithm": container.hash_type,
+                "Compression algorithm": container.compression_algorithm,
+                "Objects": dataclasses.asdict(container.count_objects()),
             }
             if detailed:
-                size = container.get_total_size()
-                info["size"] = {
-                    "packed": size.total_size_packed,
-                    "packed_on_disk": size.total_size_packed_on_disk,
-                    "pack_files_on_disk": size.total_size_packfiles_on_disk,
-                    "pack_index_on_disk": size.total_size_packindexes_on_disk,
-                    "loose": size.total_size_loose,
+                sizes = dataclasses.asdict(container.get_total_size())
+                info["Size (MB)"] = {
+                    name: round(size / BYTES_PER_MB, 2) for name, size in sizes.items()
                 }
             return info
         finally:
@@ -472,64 +510,129 @@ class DiskObjectStoreRepositoryBackend(AbstractRepositoryBackend):
 
     def maintain(
         self,
-        full: bool = False,
         dry_run: bool = False,
+        live: bool = True,
+        pack_loose: bool | None = None,
+        do_repack: bool | None = None,
+        clean_storage: bool | None = None,
+        do_vacuum: bool | None = None,
+        compress: bool = False,
         callback: ProgressCallback | None = None,
     ) -> dict[str, Any]:
-        """Pack loose objects; with ``full`` also clean, repack and vacuum.
+        """Pack loose objects, then (unless ``live``) repack, clean and vacuum.
 
-        Without ``full`` it is safe while other processes read and write. With
-        ``full`` the index is rewritten: readers elsewhere may fail meanwhile.
+        Options as aiida-core names them, resolved by
+        :func:`~repository.backends.base.maintenance_plan`. Packing removes
+        each loose file as soon as its pack is written, and a live
+        maintenance cleans storage too, so no object is left on disk twice.
+        With ``live=False`` the index is rewritten: other processes' reads
+        may fail meanwhile. A repack that was killed is finished first.
 
+        :param compress: compress what is packed where it is worth it
+            (the library's ``CompressMode.AUTO``).
         :param callback: progress callback in disk-objectstore's form,
             ``callback(action, value)`` with action ``init``, ``update``, ``close``.
-        :return: what was (or, with ``dry_run``, would be) done.
+        :return: ``{"live", "dry_run", "actions", "objects_before"}`` and,
+            unless ``dry_run``, ``"objects_after"`` (``Objects`` counts).
+        :raises MaintenanceOptionsError: (a ``ValueError``) for a repack,
+            clean or vacuum asked for while ``live``.
+        :raises LockedError: if another process holds the store too long.
         """
-        before = self.get_info()["objects"]
-        actions = ["pack_loose"] + (
-            ["clean_storage", "repack", "vacuum"] if full else []
+        plan = maintenance_plan(
+            live=live,
+            pack_loose=pack_loose,
+            do_repack=do_repack,
+            clean_storage=clean_storage,
+            do_vacuum=do_vacuum,
+            compress=compress,
         )
         report: dict[str, Any] = {
-            "full": full,
+            "live": live,
             "dry_run": dry_run,
-            "actions": actions,
-            "objects_before": before,
+            "actions": plan.actions,
+            "objects_before": self.get_info()["Objects"],
         }
         if dry_run:
             return report
         with self.exclusive() as container:
-            # Objects of a killed repack are unreadable until this runs.
             self._finish_interrupted_repack(container)
-            container.pack_all_loose(compress=CompressMode.NO, callback=callback)
-            if full:
-                container.clean_storage(vacuum=True)
+            if plan.pack_loose:
+                logger.info("packing all loose objects")
+                container.pack_all_loose(
+                    compress=CompressMode.AUTO if plan.compress else CompressMode.NO,
+                    callback=callback,
+                    clean_loose_per_pack=True,
+                )
+            if plan.do_repack:
+                logger.info("re-packing all pack files")
                 container.repack(callback=callback)
-        report["objects_after"] = self.get_info()["objects"]
+            if plan.clean_storage:
+                logger.info("cleaning storage (vacuum=%s)", plan.do_vacuum)
+                container.clean_storage(vacuum=plan.do_vacuum)
+        report["objects_after"] = self.get_info()["Objects"]
         return report
+
+    def repair_killed_repack(self) -> bool:
+        """Finish a repack that was killed, if there is one; whether there was.
+
+        disk-objectstore's repack points the index at a temporary pack ``-1``
+        before moving it into place; killed in that window, every object of
+        the pack is unreadable (the library refuses pack id ``-1``). Reads
+        call this when the library refuses, and the backend when it is
+        built, so the next access repairs the store by itself.
+
+        :raises LockedError: if another process holds the store: a repack
+            may be running right now, and its temporary pack is not garbage.
+        """
+        temporary = self._folder / "packs" / str(Container._REPACK_PACK_ID)
+        if not temporary.exists():
+            return False
+        try:
+            self._lock.acquire(timeout=0)
+        except Timeout:
+            raise LockedError(
+                f"the repository at {self._folder} is being repacked by another "
+                "process; try again when its maintenance is done"
+            ) from None
+        container = self.container
+        try:
+            self._resync_session(container)
+            self._finish_interrupted_repack(container)
+        finally:
+            self._end_snapshot(container)
+            self._lock.release()
+        logger.warning("finished a repack of %s that had been killed", self._folder)
+        return True
 
     def _finish_interrupted_repack(self, container: Container) -> None:
         """Bring a container whose repack was killed back to a state it can repack.
 
         A repack copies a pack into the temporary pack ``-1``, points the index
-        at the copy, then moves the copy into place. Killed before the index
-        moved, ``-1`` is garbage; killed after, the index points at ``-1``,
-        so the copy becomes a new pack of its own (the old pack, if still
-        there, has no entries left and the next repack removes it).
+        at the copy, removes the old pack, links the copy into its place,
+        points the index back and unlinks the copy. Killed before the index
+        moved, ``-1`` is garbage. Killed after, the copy is complete and is
+        linked under the lowest pack id no index row uses (the old pack's id:
+        its file, if still there, is an identical copy no row refers to)
+        before the index is pointed at it. Each step can be killed too: run
+        again, this picks up where it stopped. Must run under :meth:`exclusive`
+        (no pack writer may be between writing a pack and indexing it).
         """
         repack_id = container._REPACK_PACK_ID
-        temporary = self._folder / "packs" / str(repack_id)
+        packs = self._folder / "packs"
+        temporary = packs / str(repack_id)
         if not temporary.exists():
             return
         session = container._get_operation_session()
-        in_copy = session.scalar(
-            select(func.count()).select_from(Obj).where(Obj.pack_id == repack_id)
-        )
-        if in_copy:
-            packs = [int(name) for name in container._list_packs()]
-            new_id = max(packs, default=-1) + 1
-            os.link(temporary, self._folder / "packs" / str(new_id))
+        used = set(session.scalars(select(Obj.pack_id).distinct()))
+        if repack_id in used:
+            target_id = next(i for i in itertools.count() if i not in used)
+            target = packs / str(target_id)
+            if target.exists() and not os.path.samefile(target, temporary):
+                target.unlink()
+            if not target.exists():
+                os.link(temporary, target)
             session.execute(
-                update(Obj).where(Obj.pack_id == repack_id).values(pack_id=new_id)
+                update(Obj).where(Obj.pack_id == repack_id).values(pack_id=target_id)
             )
             session.commit()
         temporary.unlink()

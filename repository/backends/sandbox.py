@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import contextlib
+import dataclasses
 import os
 import shutil
 import tempfile
@@ -12,8 +13,26 @@ from collections.abc import Callable, Iterable, Iterator
 from pathlib import Path
 from typing import Any, BinaryIO
 
-from repository.backends.base import CHUNK_SIZE, AbstractRepositoryBackend
+from repository.backends.base import (
+    CHUNK_SIZE,
+    AbstractRepositoryBackend,
+    ObjectStreams,
+    maintenance_plan,
+    missing_key_error,
+)
 from repository.exceptions import ObjectNotFoundError
+
+
+@dataclasses.dataclass(frozen=True)
+class SandboxFolder:
+    """Where a sandbox keeps its objects, under aiida-core's attribute name.
+
+    aiida-core's sandbox backend exposes its folder as ``sandbox.abspath``;
+    this is that much of it. :attr:`SandboxRepositoryBackend.folder` is the
+    same folder as a ``Path``.
+    """
+
+    abspath: str
 
 
 class SandboxRepositoryBackend(AbstractRepositoryBackend):
@@ -58,6 +77,11 @@ class SandboxRepositoryBackend(AbstractRepositoryBackend):
             )
         return self._folder
 
+    @property
+    def sandbox(self) -> SandboxFolder:
+        """The folder as aiida-core names it (``sandbox.abspath``), made if missing."""
+        return SandboxFolder(str(self.folder))
+
     def initialise(self, **kwargs: Any) -> None:
         """Create the temporary folder; accepts no options.
 
@@ -81,7 +105,7 @@ class SandboxRepositoryBackend(AbstractRepositoryBackend):
         # Keys are checked before they touch the file system so that a key can
         # never name a file outside the folder.
         if len(key) != 32 or any(c not in "0123456789abcdef" for c in key):
-            raise ObjectNotFoundError(f"no object with key {key!r} in the repository")
+            raise missing_key_error(key)
         return self.folder / key
 
     def _put_object_from_filelike(self, handle: BinaryIO) -> str:
@@ -106,7 +130,7 @@ class SandboxRepositoryBackend(AbstractRepositoryBackend):
         return result
 
     def delete_objects(self, keys: list[str]) -> None:
-        self._raise_if_missing(keys)
+        super().delete_objects(keys)
         for key in keys:
             self._path(key).unlink()
 
@@ -122,42 +146,58 @@ class SandboxRepositoryBackend(AbstractRepositoryBackend):
         try:
             handle = open(self._path(key), "rb")
         except FileNotFoundError:
-            raise ObjectNotFoundError(
-                f"no object with key {key!r} in the repository"
-            ) from None
+            raise missing_key_error(key) from None
         with handle:
             yield handle
 
-    @contextlib.contextmanager
-    def iter_object_streams(
-        self, keys: Iterable[str]
-    ) -> Iterator[Iterator[tuple[str, BinaryIO]]]:
+    def iter_object_streams(self, keys: Iterable[str]) -> ObjectStreams:
         def pairs() -> Iterator[tuple[str, BinaryIO]]:
             for key in keys:
                 with self.open(key) as handle:
                     yield key, handle
 
-        yield pairs()
+        return ObjectStreams(pairs())
 
     def get_info(self, detailed: bool = False) -> dict[str, Any]:
+        """``backend``, ``uuid`` (``None``), ``folder``, ``Objects``
+        (``count``) and, with ``detailed``, ``Size (MB)`` (``total``).
+        """
         keys = list(self.list_objects())
         info: dict[str, Any] = {
             "backend": type(self).__name__,
             "uuid": None,
             "folder": str(self._folder) if self._folder else None,
-            "objects": {"count": len(keys)},
+            "Objects": {"count": len(keys)},
         }
         if detailed:
-            info["size"] = {
-                "total": sum((self.folder / k).stat().st_size for k in keys)
-            }
+            total = sum((self.folder / key).stat().st_size for key in keys)
+            info["Size (MB)"] = {"total": round(total / 1024**2, 2)}
         return info
 
     def maintain(
         self,
-        full: bool = False,
         dry_run: bool = False,
+        live: bool = True,
+        pack_loose: bool | None = None,
+        do_repack: bool | None = None,
+        clean_storage: bool | None = None,
+        do_vacuum: bool | None = None,
+        compress: bool = False,
         callback: Callable[[str, Any], None] | None = None,
     ) -> dict[str, Any]:
-        """Nothing to reorganise: each object is already one plain file."""
-        return {"full": full, "dry_run": dry_run, "actions": []}
+        """Nothing to reorganise: each object is already one plain file.
+
+        The options are still checked as every backend checks them.
+
+        :raises MaintenanceOptionsError: for a repack, clean or vacuum asked
+            for while ``live``.
+        """
+        maintenance_plan(
+            live=live,
+            pack_loose=pack_loose,
+            do_repack=do_repack,
+            clean_storage=clean_storage,
+            do_vacuum=do_vacuum,
+            compress=compress,
+        )
+        return {"live": live, "dry_run": dry_run, "actions": []}

@@ -23,15 +23,16 @@ def test_staff_sees_the_repository_info(staff_client, configured_repository):
     response = staff_client.get(URL)
     assert response.status_code == 200
     body = response.json()
-    assert body["objects"]["packed"] == 3
+    assert body["Objects"]["packed"] == 3
     assert body["uuid"] == get_backend().uuid
-    assert "size" not in body
+    assert body["SHA-hash algorithm"] == "sha256"
+    assert "Size (MB)" not in body
 
 
 def test_detailed_info_includes_sizes(staff_client, configured_repository):
-    get_backend().put_object_from_filelike(io.BytesIO(b"12345"))
+    get_backend().put_object_from_filelike(io.BytesIO(b"x" * 3 * 2**20))
     body = staff_client.get(URL, {"detailed": "true"}).json()
-    assert body["size"]["loose"] == 5
+    assert body["Size (MB)"]["total_size_loose"] == 3.0
 
 
 def test_a_bad_detailed_value_is_a_400(staff_client, configured_repository):

@@ -7,7 +7,7 @@ import io
 
 import pytest
 
-from aiidasite.exceptions import NotExistent
+from aiidasite.exceptions import InputValidationError, NotExistent
 from repository.backends import AbstractRepositoryBackend
 from repository.exceptions import ObjectNotFoundError
 
@@ -111,9 +111,14 @@ def test_delete_object_removes_only_that_object(backend):
 
 def test_delete_objects_with_a_missing_key_deletes_nothing(backend):
     kept = backend.put_object_from_filelike(io.BytesIO(b"keep me"))
-    with pytest.raises(ObjectNotFoundError, match="no object with key"):
+    with pytest.raises(FileNotFoundError, match=f"object with key `{'e' * 64}` does"):
         backend.delete_objects([kept, "e" * 64])
     assert backend.has_object(kept)
+
+
+def test_delete_objects_names_the_first_missing_key_and_counts_the_rest(backend):
+    with pytest.raises(ObjectNotFoundError, match=r"`a{64}` does not exist \(nor 2 "):
+        backend.delete_objects(["a" * 64, "b" * 64, "c" * 64])
 
 
 def test_list_objects_lists_every_key_once(backend):
@@ -150,6 +155,21 @@ def test_iter_object_streams_yields_every_requested_object(backend):
     with backend.iter_object_streams(list(contents)) as pairs:
         read = {key: stream.read() for key, stream in pairs}
     assert read == contents
+    # And as a plain iterator, as aiida-core's callers use it.
+    plain = {
+        key: stream.read() for key, stream in backend.iter_object_streams(contents)
+    }
+    assert plain == contents
+
+
+def test_iter_object_streams_stopped_early_releases_its_streams(backend):
+    keys = backend.put_objects_from_bytes([b"first", b"second"])
+    keys.append(backend.put_object_from_filelike(io.BytesIO(b"loose")))
+    with backend.iter_object_streams(keys) as pairs:
+        next(pairs)
+    with pytest.raises(StopIteration):
+        next(pairs)
+    assert backend.get_objects_content(keys)[keys[1]] == b"second"
 
 
 def test_iter_object_streams_raises_on_a_missing_key(backend):
@@ -171,11 +191,12 @@ def test_get_info_counts_objects(backend):
     backend.put_objects_from_bytes([b"1", b"2", b"3"])
     info = backend.get_info()
     assert info["backend"] == type(backend).__name__
-    total = info["objects"].get("count", None)
+    total = info["Objects"].get("count", None)
     if total is None:
-        total = info["objects"]["loose"] + info["objects"]["packed"]
+        total = info["Objects"]["loose"] + info["Objects"]["packed"]
     assert total == 3
-    assert "size" in backend.get_info(detailed=True)
+    assert "Size (MB)" not in info
+    assert "Size (MB)" in backend.get_info(detailed=True)
 
 
 def test_maintain_keeps_every_object_readable(backend):
@@ -184,7 +205,7 @@ def test_maintain_keeps_every_object_readable(backend):
     dry = backend.maintain(dry_run=True)
     assert dry["dry_run"] is True
     backend.maintain()
-    backend.maintain(full=True)
+    backend.maintain(live=False)
     contents = backend.get_objects_content(keys)
     assert contents[keys[0]] == b"0"
     assert contents[keys[-1]] == b"p19"
@@ -244,3 +265,23 @@ def test_discard_objects_ignores_keys_that_are_not_keys(backend):
     backend.discard_objects(["../../etc/passwd", ""])
 
     assert backend.has_object(kept)
+
+
+@pytest.mark.parametrize(
+    ("options", "named"),
+    [
+        ({"do_repack": True}, "do_repack"),
+        ({"clean_storage": True}, "clean_storage"),
+        ({"do_vacuum": True}, "do_vacuum"),
+        ({"do_repack": True, "do_vacuum": True}, "do_repack, do_vacuum"),
+    ],
+)
+def test_maintain_refuses_exclusive_steps_while_live(backend, options, named):
+    key = backend.put_object_from_filelike(io.BytesIO(b"loose"))
+    before = backend.get_info()["Objects"]
+    with pytest.raises(ValueError, match=f"cannot be if `live=True`: {named}$"):
+        backend.maintain(live=True, **options)
+    with pytest.raises(InputValidationError):
+        backend.maintain(**options)
+    assert backend.get_info()["Objects"] == before
+    assert backend.get_object_content(key) == b"loose"

@@ -51,15 +51,16 @@ def manage(*args: str, repository: Path) -> subprocess.CompletedProcess:
 def test_info_as_json(configured_repository):
     get_backend().put_objects_from_bytes([b"a", b"b"])
     data = json.loads(run("info", "--format", "json"))
-    assert data["objects"] == {"loose": 0, "packed": 2, "pack_files": 1}
-    assert "size" not in data
+    assert data["Objects"] == {"loose": 0, "packed": 2, "pack_files": 1}
+    assert "Size (MB)" not in data
 
 
 def test_info_detailed_as_text(configured_repository):
     get_backend().put_object_from_filelike(io.BytesIO(b"abc"))
     text = run("info", "--detailed")
     assert "loose: 1" in text
-    assert "size:" in text
+    assert "Size (MB):" in text
+    assert "SHA-hash algorithm: sha256" in text
     assert f"folder: {configured_repository.resolve()}" in text
 
 
@@ -76,7 +77,7 @@ def test_maintain_full_dry_run_changes_nothing(configured_repository):
     get_backend().put_object_from_filelike(io.BytesIO(b"x"))
     text = run("maintain", "--full", "--dry-run")
     assert "dry run: True" in text
-    assert get_backend().get_info()["objects"]["loose"] == 1
+    assert get_backend().get_info()["Objects"]["loose"] == 1
 
 
 def test_maintain_deletes_unreferenced_objects_once_a_provider_exists(
@@ -171,3 +172,52 @@ def test_the_progress_callback_draws_one_bar_per_phase(capsys):
     callback("close", None)
     callback("update", 1)  # after close: ignored, not an error
     assert "Packing" in capsys.readouterr().err
+
+
+def loose_files(folder: Path) -> list[Path]:
+    return [path for path in (folder / "loose").rglob("*") if path.is_file()]
+
+
+def test_maintain_leaves_no_loose_copy_of_what_it_packed(configured_repository):
+    keys = [
+        get_backend().put_object_from_filelike(io.BytesIO(b"object %d" % i))
+        for i in range(30)
+    ]
+    assert len(loose_files(configured_repository)) == 30
+    report = json.loads(run("maintain", "--format", "json", "--verbosity", "0"))
+    assert report["live"] is True
+    assert report["objects_after"] == {"loose": 0, "packed": 30, "pack_files": 1}
+    assert loose_files(configured_repository) == []
+    assert get_backend().get_object_content(keys[29]) == b"object 29"
+
+
+def pack_size(folder: Path) -> int:
+    return (folder / "packs" / "0").stat().st_size
+
+
+def test_full_maintain_without_repack_keeps_deleted_bytes_in_the_pack(
+    configured_repository,
+):
+    keys = get_backend().put_objects_from_bytes([b"a" * 1000, b"b" * 1000])
+    get_backend().delete_objects([keys[0]])
+    report = json.loads(run("maintain", "--full", "--no-repack", "--format", "json"))
+    assert report["actions"] == ["pack_loose", "clean_storage", "do_vacuum"]
+    assert pack_size(configured_repository) == 2000
+    run("maintain", "--full")
+    assert pack_size(configured_repository) == 1000
+    assert get_backend().get_object_content(keys[1]) == b"b" * 1000
+
+
+def test_maintain_compress_packs_compressible_content_smaller(configured_repository):
+    content = b"a line that repeats\n" * 10_000
+    key = get_backend().put_object_from_filelike(io.BytesIO(content))
+    run("maintain", "--compress")
+    assert pack_size(configured_repository) < len(content) // 10
+    assert get_backend().get_object_content(key) == content
+
+
+def test_no_repack_without_full_is_accepted_as_nothing_to_skip(configured_repository):
+    key = get_backend().put_object_from_filelike(io.BytesIO(b"x"))
+    report = json.loads(run("maintain", "--no-repack", "--format", "json"))
+    assert report["actions"] == ["pack_loose", "clean_storage"]
+    assert get_backend().get_object_content(key) == b"x"

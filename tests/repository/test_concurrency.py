@@ -95,7 +95,7 @@ def assert_store_is_sound_and_writable(folder: Path) -> None:
     bulk = backend.put_objects_from_bytes([b"bulk after the crash", b"another"])
     assert backend.get_object_content(single) == b"after the crash"
     assert backend.get_objects_content(bulk)[bulk[1]] == b"another"
-    backend.maintain(full=True)
+    backend.maintain(live=False)
     assert backend.get_object_content(single) == b"after the crash"
     call_command("repository", "verify", stdout=io.StringIO())
 

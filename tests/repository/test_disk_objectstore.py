@@ -86,7 +86,7 @@ def test_threads_write_and_read_concurrently(dos_backend):
 def test_bulk_puts_go_to_a_pack_and_single_puts_stay_loose(dos_backend):
     dos_backend.put_object_from_filelike(io.BytesIO(b"loose"))
     dos_backend.put_objects_from_bytes([b"packed-1", b"packed-2"])
-    objects = dos_backend.get_info()["objects"]
+    objects = dos_backend.get_info()["Objects"]
     assert objects == {"loose": 1, "packed": 2, "pack_files": 1}
 
 
@@ -102,7 +102,7 @@ def test_bulk_put_from_filelikes_streams_into_a_pack(dos_backend, tmp_path):
     finally:
         for handle in handles:
             handle.close()
-    assert dos_backend.get_info()["objects"]["packed"] == 3
+    assert dos_backend.get_info()["Objects"]["packed"] == 3
     assert dos_backend.get_object_content(keys[2]) == b"file 2"
 
 
@@ -112,15 +112,62 @@ def test_maintain_packs_loose_objects(dos_backend):
     ]
     report = dos_backend.maintain()
     assert report["objects_before"]["loose"] == 10
-    assert report["objects_after"]["packed"] == 10
+    assert report["objects_after"] == {"loose": 0, "packed": 10, "pack_files": 1}
+    assert report["actions"] == ["pack_loose", "clean_storage"]
     assert dos_backend.get_object_content(keys[3]) == b"3"
+
+
+def loose_files(backend: DiskObjectStoreRepositoryBackend) -> list[Path]:
+    return [path for path in (backend.folder / "loose").rglob("*") if path.is_file()]
+
+
+def test_live_maintain_leaves_no_loose_copy_of_what_it_packed(dos_backend):
+    contents = [b"object %d" % i * 1000 for i in range(50)]
+    keys = [dos_backend.put_object_from_filelike(io.BytesIO(c)) for c in contents]
+    assert len(loose_files(dos_backend)) == 50
+    dos_backend.maintain(live=True)
+    assert loose_files(dos_backend) == []
+    packs = dos_backend.folder / "packs"
+    on_disk = sum(path.stat().st_size for path in packs.iterdir())
+    assert on_disk == sum(map(len, contents))
+    assert dos_backend.get_objects_content(keys) == dict(
+        zip(keys, contents, strict=True)
+    )
+
+
+def test_maintain_without_packing_or_cleaning_leaves_loose_objects(dos_backend):
+    key = dos_backend.put_object_from_filelike(io.BytesIO(b"stays loose"))
+    report = dos_backend.maintain(
+        live=False,
+        pack_loose=False,
+        do_repack=False,
+        clean_storage=False,
+        do_vacuum=False,
+    )
+    assert report["actions"] == []
+    assert report["objects_after"] == {"loose": 1, "packed": 0, "pack_files": 0}
+    assert dos_backend.get_object_content(key) == b"stays loose"
+
+
+def test_compress_packs_compressible_objects_smaller(dos_backend):
+    content = b"the same line again\n" * 5000
+    key = dos_backend.put_object_from_filelike(io.BytesIO(content))
+    dos_backend.maintain(live=False, compress=True)
+    pack = dos_backend.folder / "packs" / "0"
+    assert pack.stat().st_size < len(content) // 10
+    assert dos_backend.get_object_content(key) == content
 
 
 def test_maintain_dry_run_changes_nothing(dos_backend):
     dos_backend.put_object_from_filelike(io.BytesIO(b"x"))
-    report = dos_backend.maintain(full=True, dry_run=True)
-    assert report["actions"] == ["pack_loose", "clean_storage", "repack", "vacuum"]
-    assert dos_backend.get_info()["objects"] == {
+    report = dos_backend.maintain(live=False, dry_run=True)
+    assert report["actions"] == [
+        "pack_loose",
+        "do_repack",
+        "clean_storage",
+        "do_vacuum",
+    ]
+    assert dos_backend.get_info()["Objects"] == {
         "loose": 1,
         "packed": 0,
         "pack_files": 0,
@@ -128,14 +175,14 @@ def test_maintain_dry_run_changes_nothing(dos_backend):
 
 
 def test_full_maintain_reclaims_space_of_deleted_packed_objects(dos_backend):
-    keys = dos_backend.put_objects_from_bytes([bytes([i]) * 10_000 for i in range(10)])
+    keys = dos_backend.put_objects_from_bytes([bytes([i]) * 2**19 for i in range(10)])
     dos_backend.delete_objects(keys[:9])
-    before = dos_backend.get_info(detailed=True)["size"]["pack_files_on_disk"]
-    dos_backend.maintain(full=True)
-    after = dos_backend.get_info(detailed=True)["size"]["pack_files_on_disk"]
-    assert before == 100_000
-    assert after == 10_000
-    assert dos_backend.get_object_content(keys[9]) == bytes([9]) * 10_000
+    sizes = dos_backend.get_info(detailed=True)["Size (MB)"]
+    assert sizes["total_size_packfiles_on_disk"] == 5.0
+    dos_backend.maintain(live=False)
+    sizes = dos_backend.get_info(detailed=True)["Size (MB)"]
+    assert sizes["total_size_packfiles_on_disk"] == 0.5
+    assert dos_backend.get_object_content(keys[9]) == bytes([9]) * 2**19
 
 
 def test_maintain_reports_progress_through_the_callback(dos_backend):
@@ -151,7 +198,7 @@ def test_maintain_reports_progress_through_the_callback(dos_backend):
 def test_a_write_by_another_process_is_seen_by_an_open_backend(dos_backend):
     # Reading first opens the index transaction the library would otherwise keep.
     dos_backend.put_objects_from_bytes([b"before"])
-    assert dos_backend.get_info()["objects"]["packed"] == 1
+    assert dos_backend.get_info()["Objects"]["packed"] == 1
     folder = dos_backend.folder
     code = (
         "from disk_objectstore import Container;"
@@ -159,7 +206,7 @@ def test_a_write_by_another_process_is_seen_by_an_open_backend(dos_backend):
     )
     subprocess.run([sys.executable, "-c", code], check=True)
     key = hashlib.sha256(b"after").hexdigest()
-    assert dos_backend.get_info()["objects"]["packed"] == 2
+    assert dos_backend.get_info()["Objects"]["packed"] == 2
     assert key in dos_backend.list_objects()
     assert dos_backend.get_object_content(key) == b"after"
     # And writing on top of the other process's pack still works.
@@ -281,7 +328,7 @@ def interrupt_repack(
 def test_maintain_finishes_a_repack_that_was_killed(dos_backend, index_moved, full):
     keys = dos_backend.put_objects_from_bytes([b"one", b"two", b"three"])
     interrupt_repack(dos_backend, index_moved)
-    dos_backend.maintain(full=full)
+    dos_backend.maintain(live=not full)
     assert not (dos_backend.folder / "packs" / "-1").exists()
     assert dos_backend.get_objects_content(keys) == dict(
         zip(keys, [b"one", b"two", b"three"], strict=True)
@@ -289,8 +336,8 @@ def test_maintain_finishes_a_repack_that_was_killed(dos_backend, index_moved, fu
     assert dos_backend.find_corrupt_objects() == []
     more = dos_backend.put_objects_from_bytes([b"four"])
     assert dos_backend.get_object_content(more[0]) == b"four"
-    dos_backend.maintain(full=True)
-    assert dos_backend.get_info()["objects"]["packed"] == 4
+    dos_backend.maintain(live=False)
+    assert dos_backend.get_info()["Objects"]["packed"] == 4
 
 
 def test_verify_after_a_killed_repack_checks_every_object(dos_backend):
@@ -302,10 +349,12 @@ def test_verify_after_a_killed_repack_checks_every_object(dos_backend):
 
 def test_discard_removes_the_loose_copy_of_a_packed_object(dos_backend):
     key = dos_backend.put_object_from_filelike(io.BytesIO(b"packed and loose"))
-    dos_backend.maintain()  # packs it, and leaves the loose file until a full one
+    # A loose copy of a packed object, as a writer racing a packing leaves.
+    dos_backend.maintain(live=False, clean_storage=False)
     loose = dos_backend.folder / "loose" / key[:2] / key[2:]
-    assert loose.is_file()
-    assert dos_backend.get_info()["objects"]["packed"] == 1
+    loose.parent.mkdir(exist_ok=True)
+    loose.write_bytes(b"packed and loose")
+    assert dos_backend.get_info()["Objects"]["packed"] == 1
 
     dos_backend.discard_objects([key])
 
@@ -330,5 +379,5 @@ def test_discard_removes_many_loose_objects_and_keeps_the_rest(tmp_path, prefix_
 
     assert not any(backend.has_objects(discarded + packed + missing))
     assert all(backend.has_objects(kept))
-    assert backend.get_info()["objects"]["loose"] == len(kept)
+    assert backend.get_info()["Objects"]["loose"] == len(kept)
     assert backend.get_object_content(kept[1]) == b"object 7"

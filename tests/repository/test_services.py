@@ -8,6 +8,7 @@ import threading
 import pytest
 
 from repository import get_backend, services
+from repository.exceptions import MaintenanceOptionsError
 from repository.services import (
     referenced_keys,
     register_reference_provider,
@@ -36,9 +37,9 @@ def provider(configured_repository):
 def test_info_reports_the_configured_backend(configured_repository):
     get_backend().put_object_from_filelike(io.BytesIO(b"x"))
     info = repository_info(detailed=True)
-    assert info["objects"]["loose"] == 1
+    assert info["Objects"]["loose"] == 1
     assert info["folder"] == str(configured_repository.resolve())
-    assert info["size"]["loose"] == 1
+    assert info["Size (MB)"]["total_size_loose"] == 0.0
 
 
 def test_maintain_without_providers_deletes_nothing(configured_repository):
@@ -66,7 +67,7 @@ def test_maintain_dry_run_counts_but_keeps_unreferenced_objects(provider):
     assert report["unreferenced"] == 1
     assert report["deleted"] == 0
     assert get_backend().has_object(orphan)
-    assert get_backend().get_info()["objects"]["loose"] == 1
+    assert get_backend().get_info()["Objects"]["loose"] == 1
 
 
 def test_every_registered_provider_is_asked(provider):
@@ -141,3 +142,25 @@ def test_writers_wait_while_orphans_are_deleted(configured_repository):
         assert not entered.wait(0.3)
     assert entered.wait(30)
     worker.join()
+
+
+def test_a_repack_asked_for_without_full_is_refused_before_anything_is_deleted(
+    provider,
+):
+    orphan = get_backend().put_object_from_filelike(io.BytesIO(b"orphan"))
+    with pytest.raises(MaintenanceOptionsError, match="`live=True`: do_repack"):
+        repository_maintain(do_repack=True)
+    assert get_backend().has_object(orphan)
+    assert get_backend().get_info()["Objects"]["loose"] == 1
+
+
+def test_full_maintain_reports_the_steps_it_ran(provider):
+    get_backend().put_object_from_filelike(io.BytesIO(b"x"))
+    report = repository_maintain(full=True)
+    assert report["live"] is False
+    assert report["actions"] == [
+        "pack_loose",
+        "do_repack",
+        "clean_storage",
+        "do_vacuum",
+    ]

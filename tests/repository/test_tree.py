@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import io
 import json
-from pathlib import PurePosixPath
+from pathlib import Path, PurePosixPath
 
 import pytest
 
@@ -25,7 +25,9 @@ def tree(backend) -> Repository:
 
 
 def put(tree: Repository, path: str, content: bytes) -> str:
-    return tree.put_object_from_filelike(io.BytesIO(content), path)
+    """Store ``content`` at ``path``; the key it got."""
+    assert tree.put_object_from_filelike(io.BytesIO(content), path) is None
+    return tree.get_file(path).key
 
 
 @pytest.mark.parametrize(
@@ -46,7 +48,7 @@ def put(tree: Repository, path: str, content: bytes) -> str:
 def test_invalid_paths_are_refused_with_a_clear_error(tree, path):
     with pytest.raises(InvalidPathError) as caught:
         put(tree, path, b"x")
-    assert repr(path) in str(caught.value)
+    assert repr(path) in str(caught.value) or f"`{path}`" in str(caught.value)
     assert tree.is_empty()
     assert list(tree.backend.list_objects()) == []
 
@@ -58,9 +60,25 @@ def test_invalid_path_error_is_a_value_error_and_an_input_validation_error():
         validate_path("../x")
 
 
+def test_an_absolute_path_is_a_type_error_in_aiida_cores_words():
+    with pytest.raises(TypeError, match=r"path `/abs/x` is not a relative path"):
+        validate_path("/abs/x")
+    with pytest.raises(TypeError, match="not a relative path"):
+        Repository._pre_process_path(PurePosixPath("/abs"))
+
+
 def test_a_path_that_is_not_a_string_is_refused():
-    with pytest.raises(InvalidPathError, match="must be a string"):
+    with pytest.raises(TypeError, match=r"not of type `str` nor `pathlib\.PurePath`"):
         validate_path(42)  # type: ignore[arg-type]
+
+
+def test_a_lone_dot_is_the_root_but_dot_segments_are_refused(tree):
+    put(tree, "a/f", b"x")
+    assert validate_path(".") == PurePosixPath()
+    assert tree.list_object_names(".") == ["a"]
+    for path in ("./a", "a/./f", "a/.."):
+        with pytest.raises(InvalidPathError, match=r"'\.\.' segment"):
+            tree.get_object(path)
 
 
 def test_validate_path_accepts_plain_relative_paths():
@@ -70,6 +88,7 @@ def test_validate_path_accepts_plain_relative_paths():
     assert validate_path("") == PurePosixPath()
     assert validate_path(PurePosixPath("x/y")) == PurePosixPath("x/y")
     assert validate_path("..hidden/...") == PurePosixPath("..hidden/...")
+    assert Repository._pre_process_path("a/b") == PurePosixPath("a/b")
 
 
 def test_a_pure_path_with_parent_segments_is_refused():
@@ -99,8 +118,10 @@ def test_list_objects_is_sorted_by_name(tree):
 
 
 def test_get_object_of_a_missing_path_is_not_existent(tree):
-    with pytest.raises(NotExistent, match="no file or directory at 'nope/x'"):
+    with pytest.raises(NotExistent, match="object with path `nope/x` does not exist"):
         tree.get_object("nope/x")
+    with pytest.raises(FileNotFoundError, match="no file or directory"):
+        tree.get_file("nope")
     with pytest.raises(FileNotFoundError):
         tree.get_object_content("nope")
     assert not tree.has_object("nope")
@@ -110,7 +131,7 @@ def test_a_file_in_the_way_of_a_directory_is_refused(tree):
     put(tree, "file", b"x")
     with pytest.raises(NotADirectoryPathError):
         put(tree, "file/inner", b"y")
-    with pytest.raises(NotADirectoryPathError):
+    with pytest.raises(NotADirectoryError, match="`file` is not a directory"):
         tree.list_objects("file")
     with pytest.raises(NotADirectoryPathError):
         tree.create_directory("file/sub")
@@ -120,8 +141,17 @@ def test_a_directory_cannot_be_overwritten_or_opened_as_a_file(tree):
     tree.create_directory("dir")
     with pytest.raises(NotAFileError):
         put(tree, "dir", b"x")
-    with pytest.raises(IsADirectoryError):
+    with pytest.raises(IsADirectoryError, match="`dir` is not a file"):
         tree.get_object_content("dir")
+
+
+def test_none_is_not_a_file_nor_a_directory_to_create(tree):
+    with pytest.raises(TypeError, match="path cannot be `None`"):
+        tree.get_file(None)
+    with pytest.raises(TypeError, match="path cannot be `None`"):
+        tree.create_directory(None)
+    assert tree.create_directory("") is tree.get_directory()
+    assert tree.is_empty()
 
 
 def test_putting_a_file_twice_replaces_it(tree):
@@ -162,6 +192,26 @@ def test_put_object_from_tree_refuses_a_file_as_source(tree, tmp_path):
     (tmp_path / "f").write_bytes(b"x")
     with pytest.raises(NotADirectoryError):
         tree.put_object_from_tree(tmp_path / "f")
+
+
+@pytest.mark.parametrize("source", ["relative/folder", ".", PurePosixPath("rel")])
+def test_put_object_from_tree_refuses_a_relative_local_path(
+    tree, tmp_path, monkeypatch, source
+):
+    # It would name a folder that exists, from the working directory.
+    (tmp_path / "relative" / "folder").mkdir(parents=True)
+    (tmp_path / "rel").mkdir()
+    monkeypatch.chdir(tmp_path)
+    with pytest.raises(TypeError, match="is not an absolute path"):
+        tree.put_object_from_tree(source)
+    with pytest.raises(InputValidationError):
+        tree.put_object_from_tree(source)
+    assert tree.is_empty()
+
+
+def test_put_object_from_tree_refuses_what_is_not_a_path(tree):
+    with pytest.raises(TypeError, match=r"not of type `str` nor `pathlib\.PurePath`"):
+        tree.put_object_from_tree(None)  # type: ignore[arg-type]
 
 
 def test_put_object_from_tree_stores_many_files(tree, tmp_path):
@@ -224,6 +274,36 @@ def test_copy_tree_of_a_subdirectory(tree, tmp_path):
     put(tree, "a/b/c.txt", b"c")
     tree.copy_tree(tmp_path / "out", "a")
     assert (tmp_path / "out" / "b" / "c.txt").read_bytes() == b"c"
+    tree.copy_tree(str(tmp_path / "again"), ".")
+    assert (tmp_path / "again" / "a" / "b" / "c.txt").read_bytes() == b"c"
+
+
+@pytest.mark.parametrize(
+    ("target", "message"),
+    [
+        ("out", "provided target `out` is not an absolute path"),
+        (Path("."), "provided target `.` is not an absolute path"),
+        (None, "target path `None` is not of type `str` nor `pathlib.Path`"),
+        (PurePosixPath("/tmp/x"), "is not of type `str` nor `pathlib.Path`"),
+    ],
+)
+def test_copy_tree_refuses_a_relative_or_mistyped_target(
+    tree, tmp_path, monkeypatch, target, message
+):
+    put(tree, "f", b"x")
+    work = tmp_path / "work"
+    work.mkdir()
+    monkeypatch.chdir(work)
+    with pytest.raises(TypeError, match=message):
+        tree.copy_tree(target)
+    assert list(work.iterdir()) == []
+
+
+def test_copy_tree_of_a_file_is_refused_before_writing(tree, tmp_path):
+    put(tree, "f", b"x")
+    with pytest.raises(NotADirectoryError, match="`f` is not a directory"):
+        tree.copy_tree(tmp_path / "out", "f")
+    assert not (tmp_path / "out").exists()
 
 
 def test_serialize_uses_aiidas_format(tree):
@@ -311,6 +391,122 @@ def test_file_entries_compare_by_value():
     assert File("a", FileType.FILE, "k") == File("a", FileType.FILE, "k")
     assert File("a", FileType.FILE, "k") != File("a", FileType.FILE, "other")
     assert File() == File()
+    assert File(objects={"x": File("x"), "y": File("y")}) == File(
+        objects={"y": File("y"), "x": File("x")}
+    )
+    assert File(objects={"x": File("x")}) != File(objects={"x": File("z")})
+
+
+@pytest.mark.parametrize(
+    ("arguments", "message"),
+    [
+        (("f", FileType.FILE, "key", {}), "`FileType.FILE` cannot define any objects"),
+        (("f", FileType.FILE, None, {"c": File("c")}), "cannot define any objects"),
+        (("d", FileType.DIRECTORY, "key", None), "cannot define a key"),
+        (("d", FileType.DIRECTORY, "key", {}), "cannot define a key"),
+    ],
+)
+def test_a_contradictory_entry_cannot_be_made(arguments, message):
+    with pytest.raises(ValueError, match=message):
+        File(*arguments)
+    with pytest.raises(InputValidationError):
+        File(*arguments)
+
+
+@pytest.mark.parametrize(
+    "arguments",
+    [
+        (None, FileType.FILE, "k", None),
+        ("f", "file", "k", None),
+        ("f", FileType.FILE, 123, None),
+        ("d", FileType.DIRECTORY, None, {"c": "not an entry"}),
+    ],
+)
+def test_an_entry_of_the_wrong_types_cannot_be_made(arguments):
+    with pytest.raises(TypeError):
+        File(*arguments)
+
+
+def test_a_file_has_no_room_for_children_so_serialize_drops_nothing():
+    entry = File("f", FileType.FILE, "key")
+    assert entry.objects == {}
+    with pytest.raises(TypeError):
+        entry.objects["child"] = File("child")
+    with pytest.raises(AttributeError):
+        entry.key = "other"  # type: ignore[misc]
+    assert entry.serialize() == {"k": "key"}
+
+
+def test_flatten_maps_every_path_to_its_key_and_folders_to_none(tree):
+    a = put(tree, "a/b.txt", b"b")
+    c = put(tree, "c.txt", b"c")
+    tree.create_directory("a/empty")
+    tree.create_directory("top")
+    assert Repository.flatten(tree.serialize()) == {
+        "a/": None,
+        "a/b.txt": a,
+        "a/empty/": None,
+        "c.txt": c,
+        "top/": None,
+    }
+    assert tree.flatten(tree.serialize(), delimiter=":") == {
+        "a:": None,
+        "a:b.txt": a,
+        "a:empty:": None,
+        "c.txt": c,
+        "top:": None,
+    }
+    assert Repository.flatten(None) == {}
+    assert Repository.flatten({}) == {}
+
+
+def test_clone_copies_files_and_empty_folders_across_backends(tree, tmp_path):
+    from repository.backends import SandboxRepositoryBackend
+
+    source = Repository(SandboxRepositoryBackend(tmp_path / "source"))
+    put(source, "a/b.txt", b"b")
+    put(source, "c.txt", b"c")
+    source.create_directory("a/empty")
+    tree.clone(source)
+    assert tree.list_object_names() == ["a", "c.txt"]
+    assert tree.list_object_names("a") == ["b.txt", "empty"]
+    assert tree.get_object_content("a/b.txt") == b"b"
+    assert tree.hash() == source.hash()
+    assert tree.backend.has_object(tree.get_file("c.txt").key)
+
+
+def test_clone_refuses_what_is_not_a_repository(tree):
+    with pytest.raises(TypeError, match="not a Repository"):
+        tree.clone({"o": {}})  # type: ignore[arg-type]
+    assert tree.is_empty()
+
+
+def test_uuid_and_is_initialised_are_the_backends(tmp_path):
+    from disk_objectstore import Container
+
+    from repository.backends import (
+        DiskObjectStoreRepositoryBackend,
+        SandboxRepositoryBackend,
+    )
+
+    container = Repository(DiskObjectStoreRepositoryBackend(Container(tmp_path / "c")))
+    assert (container.uuid, container.is_initialised) == (None, False)
+    container.initialise()
+    assert container.is_initialised
+    assert container.uuid == container.backend.container.container_id
+    sandbox = Repository(SandboxRepositoryBackend(tmp_path / "s"))
+    assert not sandbox.is_initialised
+    sandbox.initialise()
+    assert (sandbox.uuid, sandbox.is_initialised) == (None, True)
+
+
+def test_erase_empties_the_tree_but_keeps_shared_contents(tree):
+    key = put(tree, "f", b"shared")
+    other = Repository(tree.backend)
+    other.put_object_from_filelike(io.BytesIO(b"shared"), "g")
+    tree.erase()
+    assert tree.is_empty()
+    assert tree.backend.has_object(key)
 
 
 def test_a_tree_without_a_backend_uses_a_sandbox():

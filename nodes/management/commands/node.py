@@ -312,7 +312,8 @@ class Command(BaseCommand):
             not destination.is_dir() or any(destination.iterdir())
         ):
             raise CommandError(f"{destination} exists and is not an empty folder")
-        services.node_repository(node=node).copy_tree(destination)
+        # The repository takes absolute local paths only, as aiida-core's does.
+        services.node_repository(node=node).copy_tree(destination.absolute())
         self.stdout.write(f"Copied the files of node {node.pk} to {destination}")
 
 

@@ -66,7 +66,21 @@ class Command(BaseCommand):
         maintain.add_argument(
             "--full",
             action="store_true",
-            help="also repack and vacuum (other processes should not be using it)",
+            help="also repack, clean and vacuum (other processes should not be "
+            "using the repository meanwhile)",
+        )
+        maintain.add_argument(
+            "--no-repack",
+            dest="do_repack",
+            action="store_const",
+            const=False,
+            default=None,
+            help="with --full, skip the repack of pack files",
+        )
+        maintain.add_argument(
+            "--compress",
+            action="store_true",
+            help="compress packed objects where it saves space",
         )
         maintain.add_argument(
             "--dry-run", action="store_true", help="report what would be done"
@@ -86,6 +100,8 @@ class Command(BaseCommand):
                 result = services.repository_maintain(
                     full=options["full"],
                     dry_run=options["dry_run"],
+                    do_repack=options["do_repack"],
+                    compress=options["compress"],
                     callback=progress_callback(show_progress),
                 )
             else:
