@@ -18,8 +18,8 @@ Four things differ from using the library naively, each for a measured reason:
 * A repack killed after it pointed the index at its temporary pack ``-1`` left
   every object of that pack unreadable (``AssertionError: Invalid pack ID -1``)
   until the next maintenance. A read that meets that state finishes the
-  repack first, unless a repack is running right now (then it is a
-  ``LockedError``); building the backend does the same.
+  repack first, or, if a repack is running right now, waits a moment for it
+  to point the index back; building the backend finishes one too.
 """
 
 from __future__ import annotations
@@ -61,6 +61,9 @@ DELETE_CHUNK = 950
 LIST_LOOSE_FROM = 16
 REFERENCES_LOCK_FILENAME = "aiidasite-references.lock"
 LOCK_POLL_SECONDS = 0.05
+# A running repack points the index back at the real pack milliseconds after
+# it moved it; a read that meets the moved index retries for this long.
+REPACK_WAIT_SECONDS = 2.0
 # Keys are checked before they reach the library: it builds a file path from
 # the key, so a key such as "../../etc/passwd" must never get there.
 SHA256_KEY = re.compile(r"[0-9a-f]{64}")
@@ -329,18 +332,66 @@ class DiskObjectStoreRepositoryBackend(AbstractRepositoryBackend):
         return [key in found for key in keys]
 
     def _repairing(self, read: Callable[[], T]) -> T:
-        """``read()``; if the library refuses a pack id, repair and read again once.
+        """``read()``, settling a repack in progress if the read meets one.
 
         The library asserts that a pack id is valid before it opens a pack:
-        that assertion is how a killed repack shows (see
-        :meth:`repair_killed_repack`). Any other assertion is raised as it is.
+        that assertion, with the temporary pack ``-1`` on disk, is how a
+        repack in progress shows (any other assertion is raised as it is).
+        See :meth:`_settle_repack`; then the read runs again.
+
+        :raises LockedError: if a running repack holds the index too long.
         """
         try:
             return read()
         except AssertionError:
-            if not self.repair_killed_repack():
+            if not self._temporary_pack.exists():
                 raise
+        self._settle_repack()
         return read()
+
+    def _settle_repack(self) -> None:
+        """Make the index point at real packs again, after a read met ``-1``.
+
+        If no other process holds the store, the repack was killed: it is
+        finished here. If one does, the repack is running and points the
+        index back within moments: this waits for that, up to
+        :data:`REPACK_WAIT_SECONDS`.
+
+        :raises LockedError: if the index still points at ``-1`` by then.
+        """
+        deadline = time.monotonic() + REPACK_WAIT_SECONDS
+        while True:
+            try:
+                self.repair_killed_repack()
+                return
+            except LockedError:
+                if not self._index_uses_temporary_pack():
+                    return
+                if time.monotonic() > deadline:
+                    raise
+                time.sleep(LOCK_POLL_SECONDS)
+
+    def _index_uses_temporary_pack(self) -> bool:
+        container = self.container
+        # A new snapshot: the failed read's would hide the repack's commits.
+        self._end_snapshot(container)
+        try:
+            session = container._get_operation_session()
+            return (
+                session.scalar(
+                    select(Obj.id)
+                    .where(Obj.pack_id == Container._REPACK_PACK_ID)
+                    .limit(1)
+                )
+                is not None
+            )
+        finally:
+            self._end_snapshot(container)
+
+    @property
+    def _temporary_pack(self) -> Path:
+        """Where the library's repack writes its temporary pack."""
+        return self._folder / "packs" / str(Container._REPACK_PACK_ID)
 
     def delete_objects(self, keys: list[str]) -> None:
         super().delete_objects(keys)
@@ -460,8 +511,9 @@ class DiskObjectStoreRepositoryBackend(AbstractRepositoryBackend):
                             yield key, stream
                     return
                 except AssertionError:
-                    if attempt or not self.repair_killed_repack():
+                    if attempt or not self._temporary_pack.exists():
                         raise
+                    self._settle_repack()
                     pending = [key for key in pending if key not in done]
         finally:
             self._end_snapshot(container)
@@ -584,8 +636,7 @@ class DiskObjectStoreRepositoryBackend(AbstractRepositoryBackend):
         :raises LockedError: if another process holds the store: a repack
             may be running right now, and its temporary pack is not garbage.
         """
-        temporary = self._folder / "packs" / str(Container._REPACK_PACK_ID)
-        if not temporary.exists():
+        if not self._temporary_pack.exists():
             return False
         try:
             self._lock.acquire(timeout=0)

@@ -15,6 +15,7 @@ import sqlite3
 import subprocess
 import sys
 import threading
+import time
 from pathlib import Path
 
 import pytest
@@ -230,3 +231,33 @@ def test_a_repair_refused_by_a_running_repack_is_a_locked_error(dos_backend):
         reader.join(10)
     assert len(result) == 1 and isinstance(result[0], LockedError)
     assert dos_backend.get_object_content(keys[0]) == b"one"
+
+
+def test_a_read_in_a_running_repacks_window_waits_for_the_index_to_move_back(
+    dos_backend,
+):
+    keys = dos_backend.put_objects_from_bytes([b"one", b"two"])
+    break_index(dos_backend, remove_old=False)
+    other = FileLock(dos_backend.folder / LOCK_FILENAME, thread_local=False)
+    held, moved_back, release = (threading.Event() for _ in range(3))
+
+    def repack_finishing() -> None:
+        with other:
+            held.set()
+            time.sleep(0.3)
+            with sqlite3.connect(dos_backend.folder / "packs.idx") as db:
+                db.execute("UPDATE db_object SET pack_id = 0 WHERE pack_id = -1")
+            (dos_backend.folder / "packs" / "-1").unlink()
+            moved_back.set()
+            release.wait(30)
+
+    repacker = threading.Thread(target=repack_finishing)
+    repacker.start()
+    held.wait(5)
+    try:
+        assert dos_backend.get_object_content(keys[1]) == b"two"
+        assert moved_back.is_set()
+        assert dos_backend.get_objects_content(keys)[keys[0]] == b"one"
+    finally:
+        release.set()
+        repacker.join()
