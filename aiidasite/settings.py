@@ -170,6 +170,8 @@ AIIDASITE_QUERY_MAX_ROWS = env_int("AIIDASITE_QUERY_MAX_ROWS", 10_000)
 AIIDASITE_QUERY_TIMEOUT_MS = env_int("AIIDASITE_QUERY_TIMEOUT_MS", 30_000)
 # Every API request's database work stops after this long (0: no limit).
 AIIDASITE_REQUEST_TIMEOUT_MS = env_int("AIIDASITE_REQUEST_TIMEOUT_MS", 30_000)
+# The query routes only read; like every read they are open unless this is set.
+AIIDASITE_QUERY_REQUIRES_LOGIN = env_bool("AIIDASITE_QUERY_REQUIRES_LOGIN", False)
 
 # Archives: the largest metadata.json and db.sqlite3 read (MiB), and how many
 # times a member may expand when decompressed (larger ones are zip bombs).

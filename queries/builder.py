@@ -48,23 +48,38 @@ filters and projections of its own (``id``, ``label``, ``type``,
 ``==``, ``!=``, ``>``, ``>=``, ``<``, ``<=``, ``in``, ``like``, ``ilike``
 (``%`` and ``_`` wildcards, ``\\`` escapes; ``like`` is case sensitive on
 both databases). A leading ``!`` or ``~`` negates an operator (``!in``,
-``~like``); a negated condition also holds where the field is NULL or
-missing. ``{"and": [...]}`` / ``{"or": [...]}`` combine conditions, at the
-top level or on one field, and ``{"~": {...}}`` negates filters. A dotted
-field (``attributes.a.b``, ``extras.x``) is a JSON path, which also takes
+``~like``, aiida-core's ``!==``); a negated condition also holds where the
+field is NULL or missing. ``{"and": [...]}`` / ``{"or": [...]}`` combine
+conditions, at the top level or on one field, and ``{"~": {...}}`` negates
+filters; an empty ``and`` is true and an empty ``or`` false, so a filter and
+its negation always split the rows. A dotted field (``attributes.a.b``,
+``extras.x``) is a JSON path; an all-digit key is an array index
+(``attributes.mesh.0``), see :mod:`queries.jsonpath`. JSON paths also take
 ``has_key``, ``contains`` (list or object), ``of_type`` (``object``,
 ``array``, ``string``, ``number``, ``boolean``, ``null``), ``of_length``,
 ``longer`` and ``shorter`` (arrays). JSON comparisons are typed: ``1``
-matches numbers only, ``"1"`` strings only; strings compare byte-wise.
+matches numbers only, ``"1"`` strings only; strings compare byte-wise,
+numbers exactly (integers up to 64 bits; larger ones are refused); ``==``
+with a list or an object (``{"==": {...}}``) is JSON equality.
 
 **Projections** are column names, JSON paths or ``"*"`` (every column, as a
 dict). With no projection at all, the last entity is projected with ``"*"``.
-Results: :meth:`all` (rows as lists), :meth:`dict` (rows as ``{tag:
-{projection: value}}``), :meth:`first`, :meth:`iterall`, :meth:`count`.
+Results: :meth:`all` (rows as lists), :meth:`dict` and :meth:`iterdict` (rows
+as ``{tag: {projection: value}}``, keys renamed by ``project_map``),
+:meth:`first`, :meth:`one`, :meth:`iterall`, :meth:`count`. With ``distinct``
+and an order, a row sorts by the first of its duplicates in that order.
+
+**aiida-core's form.** :meth:`from_dict` also takes what aiida-core's
+``QueryBuilder.as_dict()`` writes: path items with ``entity_type``,
+``orm_base``, ``joining_keyword``, ``joining_value``, ``edge_tag`` and
+``outerjoin`` (false only), projections as ``{field: {}}``, orders with a
+``cast``. What has no counterpart here is refused by name.
 
 Every value reaches the database as a bound parameter (on SQLite the JSON
-path of a field is quoted into the SQL, so it is parsed once per statement);
-unknown entities, fields, operators or value types raise
+path of a field is quoted into the SQL, so it is parsed once per statement;
+a list of values is one parameter, see :mod:`queries.bound`). A query's
+size is bounded (:mod:`queries.limits`). Unknown entities, fields,
+operators or value types raise
 :class:`~aiidasite.exceptions.InputValidationError`. The SQL itself is built
 by :mod:`queries.compiler`.
 """
@@ -79,7 +94,12 @@ from typing import Any
 import sqlalchemy as sa
 from django.db import connections, transaction
 
-from aiidasite.exceptions import InputValidationError, QueryTimeout
+from aiidasite.exceptions import (
+    InputValidationError,
+    MultipleObjectsError,
+    NotExistent,
+    QueryTimeout,
+)
 from queries.compiler import (
     KINDS,
     NODE_TYPE_BY_CLASS,
@@ -90,12 +110,34 @@ from queries.compiler import (
     Vertex,
     every_node_starts_with,
 )
+from queries.limits import MAX_PATH, MAX_VALUES, check_filters, check_integer
 from queries.session import get_engine
 
 __all__ = ["QueryBuilder"]
 
-QUERY_KEYS = ("path", "filters", "project", "order_by", "limit", "offset", "distinct")
+QUERY_KEYS = (
+    "path",
+    "filters",
+    "project",
+    "project_map",
+    "order_by",
+    "limit",
+    "offset",
+    "distinct",
+)
 PATH_KEYS = ("entity", "tag", "subclassing", "edge_tag", *RELATION_NAMES)
+# The path items aiida-core's QueryBuilder.as_dict() writes.
+AIIDA_PATH_KEYS = (
+    "entity_type",
+    "orm_base",
+    "tag",
+    "joining_keyword",
+    "joining_value",
+    "edge_tag",
+    "outerjoin",
+)
+# aiida-core's casts in an order: float, integer, text, date, boolean, JSON.
+ORDER_CASTS = ("f", "i", "t", "d", "b", "j")
 
 
 def _resolve_entity(entity: Any) -> tuple[str, str | None]:
@@ -126,6 +168,7 @@ class QueryBuilder:
         path: list[Any] | None = None,
         filters: dict[str, Any] | None = None,
         project: dict[str, Any] | None = None,
+        project_map: dict[str, dict[str, str]] | None = None,
         order_by: Any = None,
         limit: int | None = None,
         offset: int | None = None,
@@ -134,16 +177,24 @@ class QueryBuilder:
         self._alias = alias
         self._path: list[Vertex] = []
         self._filters: dict[str, dict[str, Any]] = {}
+        self._values = 0
         self._projections: dict[str, list[Any]] = {}
+        self._project_map: dict[str, dict[str, str]] = {}
         self._order: list[dict[str, list[dict[str, dict[str, str]]]]] = []
         self._limit: int | None = None
         self._offset: int | None = None
         self._distinct = False
+        if path is not None and not isinstance(path, list):
+            raise InputValidationError("'path' is a list of entities.")
+        filters = dict(self._checked_mapping(filters, "filters"))
+        project = dict(self._checked_mapping(project, "project"))
         for item in path or []:
             if isinstance(item, str):
                 item = {"entity": item}
             if not isinstance(item, dict):
                 raise InputValidationError(f"A path item is an object, got {item!r}.")
+            if "orm_base" in item or "entity_type" in item:
+                item = _from_aiida_item(item, filters, project)
             unknown = set(item) - set(PATH_KEYS)
             if unknown:
                 raise InputValidationError(
@@ -153,10 +204,19 @@ class QueryBuilder:
                 item.get("entity", "node"),
                 **{key: value for key, value in item.items() if key != "entity"},
             )
-        for tag, spec in self._checked_mapping(filters, "filters").items():
+        for tag, spec in filters.items():
             self.add_filter(tag, spec)
-        for tag, spec in self._checked_mapping(project, "project").items():
+        for tag, spec in project.items():
             self.add_projection(tag, spec)
+        for tag, names in self._checked_mapping(project_map, "project_map").items():
+            self._check_tag(tag)
+            if not isinstance(names, dict) or not all(
+                isinstance(name, str) for name in names.values()
+            ):
+                raise InputValidationError(
+                    f"'project_map' of {tag!r} maps projections to new names."
+                )
+            self._project_map[tag] = dict(names)
         if order_by:
             self.order_by(order_by)
         self.limit(limit)
@@ -205,6 +265,8 @@ class QueryBuilder:
             several relations, a relation the entity does not take, or a
             relation to a tag that is not there or of the wrong kind.
         """
+        if len(self._path) >= MAX_PATH:
+            raise InputValidationError(f"A query joins at most {MAX_PATH} entities.")
         kind, node_type = _resolve_entity(entity)
         if not isinstance(subclassing, bool):
             raise InputValidationError("'subclassing' is true or false.")
@@ -309,22 +371,27 @@ class QueryBuilder:
         self._check_tag(tag)
         if not isinstance(filters, dict):
             raise InputValidationError(f"Filters of {tag!r} are an object.")
+        # Checked before copying: a copy of a deep value would recurse.
+        self._values += check_filters(filters, repr(tag))
+        if self._values > MAX_VALUES:
+            raise InputValidationError(
+                f"The filters hold more than {MAX_VALUES} values: split the query."
+            )
+        filters = copy.deepcopy(filters)
         existing = self._filters.get(tag)
-        self._filters[tag] = (
-            copy.deepcopy(filters) if not existing else {"and": [existing, filters]}
-        )
+        if not existing:
+            self._filters[tag] = filters
+        elif set(existing) == {"and"}:
+            self._filters[tag] = {"and": [*existing["and"], filters]}
+        else:
+            self._filters[tag] = {"and": [existing, filters]}
         return self
 
     def add_projection(self, tag: str, projection: Any) -> QueryBuilder:
         """Replace the projections of ``tag`` (a field, ``"*"`` or a list)."""
         self._check_tag(tag)
         items = projection if isinstance(projection, list) else [projection]
-        for item in items:
-            if not isinstance(item, str) or not item:
-                raise InputValidationError(
-                    f"A projection is a field name or '*', got {item!r}."
-                )
-        self._projections[tag] = list(items)
+        self._projections[tag] = [_projection_field(item) for item in items]
         return self
 
     def order_by(self, order_by: Any) -> QueryBuilder:
@@ -355,12 +422,18 @@ class QueryBuilder:
             if (
                 isinstance(field, str)
                 and isinstance(how, dict)
-                and set(how) <= {"order"}
+                and set(how) <= {"order", "cast"}
                 and how.get("order", "asc") in {"asc", "desc"}
+                and how.get("cast") in (None, *ORDER_CASTS)
             ):
-                return {field: {"order": how.get("order", "asc")}}
+                order = {"order": how.get("order", "asc")}
+                if how.get("cast"):
+                    order["cast"] = how["cast"]
+                return {field: order}
         raise InputValidationError(
-            f"An order item is a field or {{field: 'asc'|'desc'}}, got {item!r}."
+            f"An order item is a field or {{field: 'asc'|'desc'}} or {{field: "
+            f"{{'order': 'asc'|'desc', 'cast': one of {list(ORDER_CASTS)}}}}}, "
+            f"got {item!r}."
         )
 
     def limit(self, limit: int | None) -> QueryBuilder:
@@ -386,6 +459,7 @@ class QueryBuilder:
                 "path": [vertex.as_dict() for vertex in self._path],
                 "filters": self._filters,
                 "project": self._projections,
+                "project_map": self._project_map,
                 "order_by": self._order,
                 "limit": self._limit,
                 "offset": self._offset,
@@ -441,9 +515,7 @@ class QueryBuilder:
                 raise QueryTimeout(
                     "The query was cancelled: it ran longer than allowed."
                 ) from None
-            raise InputValidationError(
-                f"The database refused the query ({type(exc.orig).__name__})."
-            ) from exc
+            raise InputValidationError(_refusal(exc.orig)) from exc
 
     @contextlib.contextmanager
     def _executed(self) -> Iterator[tuple[list[Projection], Any]]:
@@ -487,27 +559,50 @@ class QueryBuilder:
 
     def iterall(self, batch_size: int = 100) -> Iterator[list[Any]]:
         """The rows one at a time, fetched from the cursor ``batch_size`` at a time."""
-        if (
-            isinstance(batch_size, bool)
-            or not isinstance(batch_size, int)
-            or (batch_size < 1)
-        ):
-            raise InputValidationError("'batch_size' is a positive integer.")
+        _positive(batch_size, "batch_size")
         with self._executed() as (projections, result):
             for batch in result.partitions(batch_size):
                 yield from self._shape(projections, batch)
 
-    def dict(self) -> list[dict[str, dict[str, Any]]]:
-        """Every row as ``{tag: {projection: value}}``."""
-        with self._executed() as (projections, result):
-            values_by_row = self._shape(projections, result.all())
-        rows = []
-        for values in values_by_row:
+    def one(self) -> list[Any]:
+        """The only row.
+
+        :raises NotExistent: no row.
+        :raises MultipleObjectsError: more than one row.
+        """
+        rows = QueryBuilder.from_dict(self.as_dict(), alias=self._alias).limit(2).all()
+        if not rows:
+            raise NotExistent("The query found no row, where one was expected.")
+        if len(rows) > 1:
+            raise MultipleObjectsError(
+                "The query found more than one row, where one was expected."
+            )
+        return rows[0]
+
+    def _as_dicts(
+        self, projections: list[Projection], rows: list[list[Any]]
+    ) -> list[dict[str, dict[str, Any]]]:
+        keys = [self._project_map.get(p.tag, {}).get(p.key, p.key) for p in projections]
+        shaped = []
+        for values in rows:
             row: dict[str, dict[str, Any]] = {}
-            for projection, value in zip(projections, values, strict=True):
-                row.setdefault(projection.tag, {})[projection.key] = value
-            rows.append(row)
-        return rows
+            for projection, key, value in zip(projections, keys, values, strict=True):
+                row.setdefault(projection.tag, {})[key] = value
+            shaped.append(row)
+        return shaped
+
+    def dict(self) -> list[dict[str, dict[str, Any]]]:
+        """Every row as ``{tag: {projection: value}}`` (keys renamed by
+        ``project_map``)."""
+        with self._executed() as (projections, result):
+            return self._as_dicts(projections, self._shape(projections, result.all()))
+
+    def iterdict(self, batch_size: int = 100) -> Iterator[dict[str, dict[str, Any]]]:
+        """The rows of :meth:`dict` one at a time, ``batch_size`` per fetch."""
+        _positive(batch_size, "batch_size")
+        with self._executed() as (projections, result):
+            for batch in result.partitions(batch_size):
+                yield from self._as_dicts(projections, self._shape(projections, batch))
 
     def count(self) -> int:
         """The number of rows :meth:`all` would return (limit and offset included)."""
@@ -521,6 +616,20 @@ class QueryBuilder:
     def __str__(self) -> str:
         statement, _ = self._statement(self._dialect())
         return str(statement.compile(dialect=get_engine(self._alias).dialect))
+
+
+def _refusal(error: BaseException) -> str:
+    """What to change when the database refuses a statement the builder made."""
+    text = str(error).strip().splitlines()[0][:200] if str(error).strip() else ""
+    if "stack overflow" in text or "too large" in text or "too deep" in text:
+        return (
+            "The query is too large for the database: use fewer nested 'and', "
+            f"'or', '~' and 'contains' levels or fewer values ({text})."
+        )
+    return (
+        f"The database refused the query ({type(error).__name__}: {text}); "
+        "check the fields, operators and values of its filters and order."
+    )
 
 
 def _needs_processing(statement: sa.Select, dialect: Any) -> bool:
@@ -555,6 +664,11 @@ def _as_list(value: Any) -> list[Any]:
     return value if isinstance(value, list) else [value]
 
 
+def _positive(value: Any, name: str) -> None:
+    if isinstance(value, bool) or not isinstance(value, int) or value < 1:
+        raise InputValidationError(f"'{name}' is a positive integer.")
+
+
 def _non_negative(value: Any, name: str) -> int | None:
     if value is None:
         return None
@@ -562,4 +676,78 @@ def _non_negative(value: Any, name: str) -> int | None:
         raise InputValidationError(
             f"'{name}' is a non-negative integer, got {value!r}."
         )
-    return value
+    return check_integer(value, f"'{name}'")
+
+
+def _projection_field(item: Any) -> str:
+    """A projection's field, from a name or aiida-core's ``{field: {}}``."""
+    if isinstance(item, dict) and len(item) == 1:
+        ((field, options),) = item.items()
+        if options:
+            named = sorted(options) if isinstance(options, dict) else options
+            raise InputValidationError(
+                f"Projection options {named!r} of {field!r} are not supported: "
+                "project the field itself."
+            )
+        item = field
+    if not isinstance(item, str) or not item:
+        raise InputValidationError(
+            f"A projection is a field name or '*', got {item!r}."
+        )
+    return item
+
+
+def _from_aiida_item(
+    item: dict[str, Any], filters: dict[str, Any], project: dict[str, Any]
+) -> dict[str, Any]:
+    """A path item of aiida-core's ``QueryBuilder.as_dict()`` in this module's form.
+
+    aiida-core writes the entity's type filter (``node_type`` ``like``
+    ``data.core.int.%``, ``type_string`` ``like`` ``%``) into ``filters``
+    itself; it stays there and holds as written. aiida-core gives every
+    joined entity an edge tag; only links between two nodes have an edge
+    here, so another relation's edge tag must carry no filter or projection
+    (both are dropped from ``filters`` and ``project`` when empty).
+
+    :raises InputValidationError: unknown keys, an ``orm_base`` without an
+        entity here, an outer join, or filters on an edge that does not exist.
+    """
+    unknown = set(item) - set(AIIDA_PATH_KEYS)
+    if unknown:
+        raise InputValidationError(
+            f"Unknown path keys {sorted(unknown)}; aiida-core's are "
+            f"{list(AIIDA_PATH_KEYS)}."
+        )
+    base, entity_type = item.get("orm_base"), item.get("entity_type")
+    if base == "node":
+        # A list of types (several classes appended at once) is an "or" of
+        # type filters, which aiida-core wrote into the filters.
+        entity = entity_type if isinstance(entity_type, str) and entity_type else base
+    elif base in KINDS and base != "link":
+        entity = base
+    else:
+        raise InputValidationError(
+            f"orm_base {base!r} is not supported; supported: node, group, user."
+        )
+    if item.get("outerjoin"):
+        raise InputValidationError(
+            "'outerjoin' is not supported: query the joined entity separately."
+        )
+    ours: dict[str, Any] = {"entity": entity, "tag": item.get("tag")}
+    keyword = item.get("joining_keyword")
+    if keyword:
+        ours[keyword] = item.get("joining_value")
+    edge = item.get("edge_tag")
+    if edge and keyword:
+        if base == "node" and keyword in {"with_incoming", "with_outgoing"}:
+            ours["edge_tag"] = edge
+        elif filters.get(edge) or project.get(edge):
+            raise InputValidationError(
+                f"Filters and projections of the edge {edge!r} are not supported: "
+                f"only links between two nodes (with_incoming, with_outgoing) "
+                f"have edges."
+            )
+        else:
+            filters.pop(edge, None)
+            project.pop(edge, None)
+    return ours

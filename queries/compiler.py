@@ -20,7 +20,9 @@ from django.utils import timezone
 from sqlalchemy.sql.elements import ColumnElement
 
 from aiidasite.exceptions import InputValidationError
+from queries.bound import one_of
 from queries.jsonpath import JSON_TYPES, JsonPath, is_scalar
+from queries.limits import check_integer
 from queries.tables import AwareDateTime, JSONDocument, UUIDText, get_tables
 
 if TYPE_CHECKING:
@@ -218,7 +220,7 @@ def _coerce(column: Any, value: Any, field: str) -> Any:
     if isinstance(kind, sa.Integer):
         if isinstance(value, bool) or not isinstance(value, int):
             raise InputValidationError(f"{field}: {value!r} is not an integer.")
-        return value
+        return check_integer(value, field)
     if isinstance(kind, sa.Boolean):
         if not isinstance(value, bool):
             raise InputValidationError(f"{field}: {value!r} is not a boolean.")
@@ -296,15 +298,38 @@ class Compiler:
         for probe in self.probes:
             source = sa.join(probe, source, sa.true())
         statement = sa.select(*columns).select_from(source).where(*where)
-        if self.builder._distinct:
+        order = [
+            (expression, how["order"] == "desc")
+            for spec in self.builder._order
+            for tag, items in spec.items()
+            for item in items
+            for field, how in item.items()
+            for expression in self._order_expressions(tag, field, how.get("cast"))
+        ]
+        if self.builder._distinct and order:
+            # DISTINCT rows cannot be ordered by what they do not show
+            # (PostgreSQL refuses, SQLite picks any duplicate's value). The
+            # same rows come from grouping by every projected column; a group
+            # sorts by its first member in the order asked (the least value
+            # ascending, the greatest descending).
+            statement = statement.group_by(
+                *(
+                    sa.literal_column(str(position + 1))
+                    for position in range(len(columns))
+                )
+            )
+            order = [
+                ((sa.func.max if desc else sa.func.min)(expression), desc)
+                for expression, desc in order
+            ]
+        elif self.builder._distinct:
             statement = statement.distinct()
-        for spec in self.builder._order:
-            for tag, items in spec.items():
-                for item in items:
-                    ((field, how),) = item.items()
-                    statement = statement.order_by(
-                        *self._order_expressions(tag, field, how["order"])
-                    )
+        statement = statement.order_by(
+            *(
+                (expression.desc() if desc else expression.asc()).nulls_last()
+                for expression, desc in order
+            )
+        )
         if self.builder._limit is not None:
             statement = statement.limit(self.builder._limit)
         if self.builder._offset:
@@ -482,7 +507,7 @@ class Compiler:
                 parts = [
                     self.filters(table, kind, item) for item in _list_of(condition, key)
                 ]
-                clauses.append(sa.and_(*parts) if key == "and" else sa.or_(*parts))
+                clauses.append(_combine(key, parts))
             elif key == "~":
                 clauses.append(_negate(self.filters(table, kind, condition)))
             else:
@@ -504,7 +529,7 @@ class Compiler:
                     self.condition(table, kind, field, item)
                     for item in _list_of(value, operator)
                 ]
-                clauses.append(sa.and_(*parts) if operator == "and" else sa.or_(*parts))
+                clauses.append(_combine(operator, parts))
                 continue
             negated = operator == "!=" or (
                 operator[:1] in {"!", "~"} and operator[1:] in OPERATORS
@@ -537,7 +562,9 @@ class Compiler:
             raise InputValidationError(f"{operator!r} applies to JSON fields only.")
         if operator == "in":
             values = [_coerce(column, item, field) for item in _list_of(value, "in")]
-            return column.in_(values) if values else sa.false()
+            # As in SQL, null is equal to nothing, so it matches no row.
+            values = [item for item in values if item is not None]
+            return one_of(column, values, self.dialect)
         if operator in {"like", "ilike"}:
             if not _is_string_column(column) or not isinstance(value, str):
                 raise InputValidationError(
@@ -564,11 +591,7 @@ class Compiler:
             items = _list_of(value, "in")
             if not all(is_scalar(item) for item in items):
                 raise InputValidationError(f"{field!r}: 'in' takes a list of scalars.")
-            return (
-                sa.or_(*(path.equals(item) for item in items))
-                if items
-                else (sa.false())
-            )
+            return path.one_of(items)
         if operator in COMPARISONS:
             if isinstance(value, bool) or not isinstance(value, int | float | str):
                 raise InputValidationError(
@@ -625,19 +648,31 @@ class Compiler:
         labelled = [column.label(f"c{i}") for i, column in enumerate(columns)]
         return labelled, projections
 
-    def _order_expressions(self, tag: str, field: str, order: str) -> list[Any]:
+    def _order_expressions(self, tag: str, field: str, cast: str | None) -> list[Any]:
+        """What ``field`` sorts by: a JSON value sorts numbers first (as
+        numbers), then strings (byte-wise); AiiDA's ``cast`` ``f``/``i`` keeps
+        the numbers only, ``t``/``d`` the strings only."""
         column, keys = self._field(self.aliases[tag], self.kinds[tag], field)
         if keys or isinstance(column.type, JSONDocument):
             path = self._json(column, keys)
-            expressions = [path.number(), _byte_order(path.string(), self.dialect)]
-        elif _is_string_column(column):
-            expressions = [_byte_order(column, self.dialect)]
-        else:
-            expressions = [column]
-        return [
-            (expression.desc() if order == "desc" else expression.asc()).nulls_last()
-            for expression in expressions
-        ]
+            number, string = path.number(), _byte_order(path.string(), self.dialect)
+            return {"f": [number], "i": [number], "t": [string], "d": [string]}.get(
+                cast or "", [number, string]
+            )
+        if isinstance(column.type, UUIDText) and self.dialect == "postgresql":
+            # As text (the same order): PostgreSQL has no min() of a uuid.
+            return [_byte_order(sa.cast(column, sa.Text), self.dialect)]
+        if _is_string_column(column):
+            return [_byte_order(column, self.dialect)]
+        return [column]
+
+
+def _combine(operator: str, parts: list[Any]) -> ColumnElement[bool]:
+    """``and`` / ``or`` of ``parts``: an empty ``and`` is true, an empty
+    ``or`` false, so a filter and its negation always split the rows."""
+    if operator == "and":
+        return sa.and_(sa.true(), *parts)
+    return sa.or_(sa.false(), *parts)
 
 
 def _list_of(value: Any, operator: str) -> list[Any]:

@@ -8,8 +8,20 @@ a value of another JSON type, gives ``NULL`` rather than an error, so callers
 can compare without guarding.
 
 Type names follow JSON (and PostgreSQL's ``jsonb_typeof``): ``object``,
-``array``, ``string``, ``number``, ``boolean``, ``null``. Paths are object
-keys only; array elements are reached with ``contains``.
+``array``, ``string``, ``number``, ``boolean``, ``null``.
+
+A path is a list of keys. As AiiDA documents, an all-digit key (ASCII
+``0``-``9``) is an array index: ``attributes.mesh.0`` is the first element of
+the array ``mesh``, and finds nothing when ``mesh`` is an object, even one
+with a key ``"0"`` (``has_key`` and ``contains`` reach such keys). Keys may
+hold any character but ``"`` (SQLite's path syntax cannot quote it), and a
+dotted field cannot hold a ``.`` in a key.
+
+SQLite before 3.45 matches a path key against the key's text as stored in
+the document, escapes included: ``"\u00fc"`` and ``"ü"`` are the same key to
+JSON but not to ``json_extract``. A key that JSON may escape (non-ASCII, a
+backslash, a control character) is therefore looked up by its decoded name
+in ``json_each``, whose ``fullkey`` is the path as the document spells it.
 """
 
 from __future__ import annotations
@@ -25,6 +37,8 @@ from sqlalchemy.dialects.postgresql import ARRAY, JSONB, JSONPATH
 from sqlalchemy.sql.elements import ColumnElement
 
 from aiidasite.exceptions import InputValidationError
+from queries.bound import json_array
+from queries.limits import MAX_CONTAINS_DEPTH, MAX_JSON_KEYS, depth
 from queries.tables import JSONDocument
 
 JSON_TYPES = ("object", "array", "string", "number", "boolean", "null")
@@ -61,11 +75,11 @@ def _number_bounds(
     SQLite compares integers with reals exactly, so the float next to
     ``value`` turns a strict comparison into an inclusive one.
     """
-    if isinstance(value, int) and abs(value) > 2**53:
+    # Below 2**53 every integer is a float, so no integer falls between a
+    # float and the next one; above, the gap is 2 or more and would hide some.
+    if not abs(value) < 2**53:
         return None
     point = float(value)
-    if not math.isfinite(point):
-        return None
     inf = math.inf
     below, at, above = (bool(compare(x, point)) for x in (-inf, point, inf))
     low = -inf if below else point if at else math.nextafter(point, inf)
@@ -79,8 +93,69 @@ def is_scalar(value: Any) -> bool:
     return value is None or isinstance(value, bool | int | float | str)
 
 
+Segment = str | int
+
+
+def parse_keys(keys: list[str]) -> list[Segment]:
+    """The dotted path's keys, all-digit ones as array indices.
+
+    :raises InputValidationError: an empty key, a key holding ``"``, an index
+        beyond 2**31 - 1, or more than ``MAX_JSON_KEYS`` keys.
+    """
+    if len(keys) > MAX_JSON_KEYS:
+        raise InputValidationError(
+            f"A JSON path has at most {MAX_JSON_KEYS} keys, got {len(keys)}."
+        )
+    segments: list[Segment] = []
+    for key in keys:
+        _check_key(key)
+        if key.isascii() and key.isdigit():
+            if int(key) > 2**31 - 1:
+                raise InputValidationError(
+                    f"Array index {key} is too large (at most {2**31 - 1})."
+                )
+            segments.append(int(key))
+        else:
+            segments.append(key)
+    return segments
+
+
+def _check_key(key: Any) -> None:
+    if not isinstance(key, str) or not key or '"' in key:
+        raise InputValidationError(
+            f"JSON path keys must be non-empty and free of '\"', got {key!r}."
+        )
+
+
+def _plain(key: str) -> bool:
+    """Whether ``key`` has one spelling in JSON text (nothing to escape)."""
+    return key.isascii() and key.isprintable() and "\\" not in key
+
+
+def _concat(base: Any, text: str, *, inline: bool) -> Any:
+    """The SQLite path ``base`` (an expression, or None for none) then ``text``."""
+    if base is None:
+        return sa.literal(text, sa.String, literal_execute=inline)
+    if not text:
+        return base
+    return base.concat(sa.literal(text, sa.String))
+
+
+def _sqlite_step(segment: Segment) -> str:
+    return f"[{segment}]" if isinstance(segment, int) else f'."{segment}"'
+
+
+def _pg_jsonpath_step(segment: Segment) -> str:
+    return f"[{segment}]" if isinstance(segment, int) else f".{json.dumps(segment)}"
+
+
 class JsonPath:
-    """The value at ``keys`` inside the JSON expression ``document``."""
+    """The value at ``keys`` inside the JSON expression ``document``.
+
+    ``keys`` are the dotted path's keys (all-digit ones become array
+    indices); ``segments``, given instead, are already typed (``int`` is an
+    index, ``str`` an object key).
+    """
 
     def __init__(
         self,
@@ -89,42 +164,75 @@ class JsonPath:
         dialect: str,
         *,
         sqlite_base: Any = None,
+        segments: list[Segment] | None = None,
     ) -> None:
-        for key in keys:
-            if not isinstance(key, str) or not key or '"' in key:
-                raise InputValidationError(
-                    f"JSON path keys must be non-empty and free of '\"', got {key!r}."
-                )
+        self.segments = parse_keys(keys) if segments is None else segments
         self.document = document
-        self.keys = keys
         self.dialect = dialect
         # A SQL expression for the path of ``document``'s root, when it is an
         # element found by json_each rather than the column itself.
         self.sqlite_base = sqlite_base
 
+    @property
+    def keys(self) -> list[str]:
+        return [str(segment) for segment in self.segments]
+
+    @property
+    def _has_index(self) -> bool:
+        return any(isinstance(segment, int) for segment in self.segments)
+
     # -- the SQLite path string and the PostgreSQL path array, as bound values
 
     def _sqlite_path(self, extra: tuple[str, ...] = ()) -> Any:
-        suffix = "".join(f'."{key}"' for key in [*self.keys, *extra])
-        if self.sqlite_base is None:
-            # A path spelled out in the SQL (quoted and escaped by SQLAlchemy)
-            # is parsed once per statement; a bound one once per row.
-            return sa.literal("$" + suffix, sa.String, literal_execute=not extra)
-        if not suffix:
-            return self.sqlite_base
-        return self.sqlite_base.concat(sa.literal(suffix, sa.String))
+        """The SQLite path of the value (then of the object keys ``extra``)."""
+        base, text = self.sqlite_base, "" if self.sqlite_base is not None else "$"
+        for segment in [*self.segments, *extra]:
+            if isinstance(segment, int) or _plain(segment):
+                text += _sqlite_step(segment)
+                continue
+            elements = (
+                sa.func.json_each(self.document, _concat(base, text, inline=not extra))
+                .table_valued("key", "fullkey")
+                .alias()
+            )
+            base = (
+                sa.select(elements.c.fullkey)
+                .where(elements.c.key == sa.literal(segment, sa.Text))
+                .scalar_subquery()
+            )
+            text = ""
+        # A path spelled out in the SQL (quoted and escaped by SQLAlchemy) is
+        # parsed once per statement; a bound one once per row.
+        return _concat(base, text, inline=not extra)
 
     def _pg_path(self) -> Any:
         return sa.literal(self.keys, ARRAY(sa.Text))
 
+    def _pg_jsonpath(self) -> str:
+        return "strict $" + "".join(map(_pg_jsonpath_step, self.segments))
+
     @property
     def _pg_value(self) -> Any:
-        if not self.keys:
+        if not self.segments:
             return self.document
+        if self._has_index:
+            # ``#>`` would read an all-digit key of an object as well; a
+            # strict SQL/JSON path reads array elements only.
+            return sa.func.jsonb_path_query_first(
+                self.document,
+                sa.literal(self._pg_jsonpath(), JSONPATH),
+                sa.cast(sa.literal("{}", sa.Text), JSONB),
+                sa.true(),
+                type_=JSONDocument,
+            )
         return self.document.op("#>", return_type=JSONDocument)(self._pg_path())
 
     @property
     def _pg_text(self) -> Any:
+        if self._has_index:
+            return self._pg_value.op("#>>", return_type=sa.Text)(
+                sa.literal([], ARRAY(sa.Text))
+            )
         return self.document.op("#>>", return_type=sa.Text)(
             sa.literal(self.keys, ARRAY(sa.Text))
         )
@@ -156,7 +264,10 @@ class JsonPath:
 
     def number(self) -> Any:
         if self.dialect == "postgresql":
-            return sa.case((self.type() == "number", sa.cast(self._pg_text, sa.Float)))
+            # numeric, not float: integers beyond 2**53 keep their order.
+            return sa.case(
+                (self.type() == "number", sa.cast(self._pg_text, sa.Numeric))
+            )
         return sa.case(
             (
                 self._sqlite_raw_type.in_(_SQLITE_NUMBERS),
@@ -205,10 +316,9 @@ class JsonPath:
         # number, where a type check and a cast to float would read it twice
         # (and round integers beyond 2**53). ``strict``: an array is not
         # searched for a matching element.
-        keys = "".join(f".{json.dumps(key)}" for key in self.keys)
         return sa.func.jsonb_path_exists(
             self.document,
-            sa.literal(f"strict ${keys} ? (@ {symbol} $value)", JSONPATH),
+            sa.literal(f"{self._pg_jsonpath()} ? (@ {symbol} $value)", JSONPATH),
             sa.cast(sa.literal(json.dumps({"value": value}), sa.Text), JSONB),
             sa.true(),
             type_=sa.Boolean,
@@ -244,10 +354,69 @@ class JsonPath:
             return self.compare_number(operator.eq, value)
         if isinstance(value, str):
             return self.string() == value
+        if isinstance(value, list | dict):
+            return self._equals_document(value)
         raise InputValidationError(
-            "JSON values compare with '==' only to scalars; use 'contains' "
-            f"for {type(value).__name__} values."
+            f"JSON values compare with JSON values, not {type(value).__name__}."
         )
+
+    def _equals_document(self, value: list[Any] | dict[str, Any]) -> Any:
+        """JSON equality with a list or an object: the same elements in the
+        same order, or the same keys with equal values (key order aside)."""
+        if self.dialect == "postgresql":
+            return self._pg_value == sa.cast(
+                sa.literal(json.dumps(value), sa.Text), JSONB
+            )
+        if isinstance(value, list):
+            return sa.and_(
+                self._sqlite_raw_type == "array",
+                sa.func.json_array_length(self.document, self._sqlite_path())
+                == len(value),
+                *(self._child(i).equals(item) for i, item in enumerate(value)),
+            )
+        for key in value:
+            _check_key(key)
+        elements = (
+            sa.func.json_each(self.document, self._sqlite_path())
+            .table_valued("key")
+            .alias()
+        )
+        keys = sa.select(sa.func.count()).select_from(elements).scalar_subquery()
+        return sa.and_(
+            self._sqlite_raw_type == "object",
+            keys == len(value),
+            *(self._child(key).equals(item) for key, item in value.items()),
+        )
+
+    def one_of(self, values: list[Any]) -> ColumnElement[bool]:
+        """Equality with any of the scalars ``values``, typed as :meth:`equals`.
+
+        One array parameter per JSON type, whatever the number of values, so
+        compiling and running stay linear in it.
+        """
+        if not values:
+            return sa.false()
+        if self.dialect == "postgresql":
+            # jsonb equality is typed and compares numbers as numbers.
+            elements = sa.func.jsonb_array_elements(
+                sa.cast(sa.literal(json.dumps(values), sa.Text), JSONB)
+            )
+            return self._pg_value.in_(sa.select(elements))
+        strings = [value for value in values if isinstance(value, str)]
+        numbers = [
+            value
+            for value in values
+            if isinstance(value, int | float) and not isinstance(value, bool)
+        ]
+        clauses = [
+            self.equals(special)
+            for special in (None, True, False)
+            if any(value is special for value in values)
+        ]
+        for group, expression in ((strings, self.string), (numbers, self.number)):
+            if group:
+                clauses.append(expression().in_(sa.select(json_array(group).c.value)))
+        return sa.or_(*clauses)
 
     def has_key(self, key: Any) -> ColumnElement[bool]:
         """True when the value is an object with ``key``."""
@@ -273,6 +442,11 @@ class JsonPath:
         if not isinstance(value, dict | list):
             raise InputValidationError(
                 f"'contains' needs a list or an object, got {value!r}."
+            )
+        if depth(value) > MAX_CONTAINS_DEPTH:
+            raise InputValidationError(
+                f"A 'contains' value nests at most {MAX_CONTAINS_DEPTH} levels of "
+                "lists and objects: split it into several 'contains' under 'and'."
             )
         if self.dialect == "postgresql":
             return self._pg_value.op("@>", return_type=sa.Boolean)(
@@ -303,9 +477,13 @@ class JsonPath:
             clauses.append(sa.exists(sa.select(1).select_from(elements).where(match)))
         return sa.and_(*clauses)
 
-    def _child(self, key: str) -> JsonPath:
+    def _child(self, segment: Segment) -> JsonPath:
         return JsonPath(
-            self.document, [*self.keys, key], "sqlite", sqlite_base=self.sqlite_base
+            self.document,
+            [],
+            self.dialect,
+            sqlite_base=self.sqlite_base,
+            segments=[*self.segments, segment],
         )
 
     def _sqlite_match(self, value: Any) -> ColumnElement[bool]:

@@ -2,14 +2,26 @@
 
 from __future__ import annotations
 
+from django.conf import settings
 from drf_spectacular.types import OpenApiTypes
 from drf_spectacular.utils import OpenApiParameter, extend_schema
+from rest_framework.permissions import BasePermission
 from rest_framework.request import Request
 from rest_framework.response import Response
 from rest_framework.views import APIView
 
 from aiidasite.api import StandardPagination
 from queries import serializers, services
+
+
+class ReadByPost(BasePermission):
+    """A POST that only reads: open like every GET, unless the site sets
+    ``AIIDASITE_QUERY_REQUIRES_LOGIN``."""
+
+    def has_permission(self, request: Request, view: APIView) -> bool:
+        if getattr(settings, "AIIDASITE_QUERY_REQUIRES_LOGIN", False):
+            return bool(request.user and request.user.is_authenticated)
+        return True
 
 
 class StatisticsView(APIView):
@@ -31,6 +43,8 @@ class QueryBuilderView(APIView):
     At most ``AIIDASITE_QUERY_MAX_ROWS`` rows are served and each statement
     is cancelled after ``AIIDASITE_QUERY_TIMEOUT_MS`` (503).
     """
+
+    permission_classes = [ReadByPost]
 
     @extend_schema(
         request=serializers.QueryInputSerializer,
@@ -81,6 +95,8 @@ class BandsView(APIView):
 
 class ClosestParentsView(APIView):
     """The nearest ancestor of a type for each of the given node pks."""
+
+    permission_classes = [ReadByPost]
 
     @extend_schema(
         request=serializers.ClosestParentsInputSerializer,

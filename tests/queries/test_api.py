@@ -64,7 +64,9 @@ def test_querybuilder_pages_through_rows(client, graph):
     assert second["next"] is None
 
 
-def test_querybuilder_caps_rows_server_side(client, graph, settings):
+def test_querybuilder_caps_rows_server_side(api_client, graph, settings):
+    """The cap holds for anonymous readers too."""
+    client = api_client
     settings.AIIDASITE_QUERY_MAX_ROWS = 3
     for i in range(5):
         graph.node(INT, label=f"n{i}")
@@ -101,14 +103,26 @@ def test_querybuilder_refuses_bad_queries_with_400(client):
         assert "detail" in response.json()
 
 
-def test_querybuilder_needs_a_logged_in_user(api_client):
-    response = api_client.post(
-        "/api/v1/querybuilder/", {"path": ["node"]}, format="json"
-    )
-    assert response.status_code in (401, 403)
+def test_query_routes_are_open_reads_unless_the_site_requires_login(
+    api_client, graph, settings
+):
+    node = graph.node(INT, label="n")
+    query = {"path": ["node"], "project": {"node": ["label"]}}
+    response = api_client.post("/api/v1/querybuilder/", query, format="json")
+    assert response.status_code == 200
+    assert response.json()["results"] == [{"node": {"label": "n"}}]
+    parents = {"pks": [node.pk]}
+    response = api_client.post("/api/v1/closest-parents/", parents, format="json")
+    assert response.status_code == 200
+    settings.AIIDASITE_QUERY_REQUIRES_LOGIN = True
+    for route, body in [("querybuilder", query), ("closest-parents", parents)]:
+        response = api_client.post(f"/api/v1/{route}/", body, format="json")
+        assert response.status_code in (401, 403)
 
 
-def test_slow_queries_are_cancelled(client, graph, settings):
+def test_slow_queries_are_cancelled(api_client, graph, settings):
+    """Anonymous reads keep the statement timeout."""
+    client = api_client
     settings.AIIDASITE_QUERY_TIMEOUT_MS = 1
     for i in range(100):
         graph.node(INT, label=f"n{i}")

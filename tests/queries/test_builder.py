@@ -323,8 +323,8 @@ def test_json_form_accepts_edges_and_relations(graph):
             "JSON fields only",
         ),
         (
-            {"path": ["node"], "filters": {"node": {"attributes.x": {"==": [1]}}}},
-            "contains",
+            {"path": ["node"], "filters": {"node": {"attributes.x": {"in": [[1]]}}}},
+            "list of scalars",
         ),
         (
             {
