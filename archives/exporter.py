@@ -172,7 +172,10 @@ class ArchiveWriter:
 
     def write_users(self, pks: set[int]) -> None:
         rows = []
-        for user in get_user_model().objects.filter(pk__in=sorted(pks)):
+        users = get_user_model().objects
+        for user in (
+            u for c in bulk.chunked(sorted(pks)) for u in users.filter(pk__in=c)
+        ):
             # AiiDA identifies users by e-mail, which it requires.
             email = user.email or f"{user.get_username()}@localhost"
             rows.append((user.pk, email, user.first_name, user.last_name, ""))

@@ -310,9 +310,13 @@ class ArchiveImporter:
 
     def match_existing_nodes(self, rows: dict[str, dict[str, Any]]) -> list[Any]:
         """Map the rows whose UUID exists; answer the others in order."""
-        found = DbNode.objects.filter(uuid__in=list(rows)).values(
-            "pk", "uuid", *IMMUTABLE_FIELDS
-        )
+        found = [
+            existing
+            for chunk in bulk.chunked(list(rows))
+            for existing in DbNode.objects.filter(uuid__in=chunk).values(
+                "pk", "uuid", *IMMUTABLE_FIELDS
+            )
+        ]
         for existing in found:
             incoming = rows.pop(existing["uuid"].hex)
             for name in IMMUTABLE_FIELDS:

@@ -17,6 +17,7 @@ import sqlalchemy as sa
 
 from aiidasite.exceptions import InputValidationError, NotExistent
 from aiidasite.identifiers import MAX_PK
+from queries.bound import one_of
 from queries.builder import QueryBuilder
 from queries.compiler import NODE_TYPE_BY_CLASS, starts_with, type_prefix
 from queries.session import get_engine, get_scoped_session
@@ -45,7 +46,9 @@ def _type_matcher(node_type: str | None, dialect: str) -> Callable[[Any], Any]:
     return lambda table: table.c.node_type == prefix
 
 
-def _nearest_statement(seeds: Any, matches: Callable[[Any], Any]) -> sa.Select:
+def _nearest_statement(
+    seeds: list[int], matches: Callable[[Any], Any], dialect: str
+) -> sa.Select:
     """(start_id, ancestor_id) of the nearest matching ancestor of each seed.
 
     Each row of the walk carries whether its node matches and its ctime, so
@@ -60,7 +63,7 @@ def _nearest_statement(seeds: Any, matches: Callable[[Any], Any]) -> sa.Select:
         sa.literal(0).label("depth"),
         sa.false().label("matched"),
         start.c.ctime.label("ctime"),
-    ).where(start.c.id.in_(seeds))
+    ).where(one_of(start.c.id, seeds, dialect))
     ancestry = ancestry.cte("ancestry", recursive=True)
     parent = node.alias()
     # A matching node ends its branch: whatever lies beyond it is farther.
@@ -138,20 +141,24 @@ def closest_parents(
         or (chunk_size < 1)
     ):
         raise InputValidationError("'chunk_size' is a positive integer.")
-    matches = _type_matcher(node_type, get_engine(alias).dialect.name)
+    dialect = get_engine(alias).dialect.name
+    matches = _type_matcher(node_type, dialect)
     node = get_tables().node
     found: dict[int, int | None] = {}
     session = get_scoped_session(alias)()
     try:
         for begin in range(0, len(wanted), chunk_size):
             chunk = wanted[begin : begin + chunk_size]
-            nearest = dict(session.execute(_nearest_statement(chunk, matches)).all())
+            statement = _nearest_statement(chunk, matches, dialect)
+            nearest = dict(session.execute(statement).all())
             # Only a pk with no answer can be one with no node.
             unanswered = [pk for pk in chunk if pk not in nearest]
             if unanswered:
                 present = set(
                     session.execute(
-                        sa.select(node.c.id).where(node.c.id.in_(unanswered))
+                        sa.select(node.c.id).where(
+                            one_of(node.c.id, unanswered, dialect)
+                        )
                     ).scalars()
                 )
                 missing = [pk for pk in unanswered if pk not in present]

@@ -3,11 +3,13 @@
 from __future__ import annotations
 
 import os
+import sqlite3
 import subprocess
 from collections.abc import Callable
 from pathlib import Path
 
 import pytest
+from django.db.backends.signals import connection_created
 from django.test import override_settings
 from rest_framework.test import APIClient
 
@@ -16,6 +18,30 @@ from repository.handler import reset_backend
 # Larger data beside the repository (``../shared/data``); a fresh clone has
 # none, so tests that read it skip.
 SHARED_DATA = Path(__file__).resolve().parents[2] / "shared" / "data"
+
+
+def pytest_addoption(parser: pytest.Parser) -> None:
+    parser.addoption(
+        "--sqlite-max-variables",
+        type=int,
+        default=int(os.environ.get("AIIDASITE_TEST_SQLITE_MAX_VARIABLES") or 0),
+        help="Lower SQLite's limit on bound parameters per statement on every "
+        "connection (999 is the limit of SQLite builds before 3.32); also "
+        "AIIDASITE_TEST_SQLITE_MAX_VARIABLES.",
+    )
+
+
+def pytest_configure(config: pytest.Config) -> None:
+    limit = config.getoption("--sqlite-max-variables")
+    if not limit:
+        return
+
+    def lower_limit(sender, connection, **kwargs) -> None:
+        if connection.vendor == "sqlite":
+            connection.connection.setlimit(sqlite3.SQLITE_LIMIT_VARIABLE_NUMBER, limit)
+
+    # Connected before any database connection opens, so every one is lowered.
+    connection_created.connect(lower_limit, weak=False)
 
 
 @pytest.fixture(autouse=True, scope="session")

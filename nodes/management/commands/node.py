@@ -12,7 +12,7 @@ from django.core.management.base import BaseCommand, CommandError, CommandParser
 
 from aiidasite.exceptions import AiidaSiteError
 from aiidasite.times import format_time
-from nodes import services
+from nodes import bulk, services
 from nodes.models import DbNode
 
 
@@ -204,8 +204,9 @@ class Command(BaseCommand):
         if self.verbosity == 0:
             return
         if self.verbosity >= 2:
-            for node in DbNode.objects.filter(pk__in=ordered[:1000]).order_by("pk"):
-                self.stdout.write(f"  {node}")
+            for chunk in bulk.chunked(ordered[:1000]):
+                for node in DbNode.objects.filter(pk__in=chunk).order_by("pk"):
+                    self.stdout.write(f"  {node}")
         self.stdout.write(
             f"{verb.capitalize()} {len(ordered)} nodes: "
             + " ".join(map(str, ordered[:50]))
