@@ -42,7 +42,11 @@ and ``input_calc`` links, AiiDA's data provenance), ``with_group`` and
 input node) and ``with_outgoing`` (its output node). Between two nodes the
 link is an edge tagged ``"<other>--<tag>"`` (or ``edge_tag``) that takes
 filters and projections of its own (``id``, ``label``, ``type``,
-``input_id``, ``output_id``).
+``input_id``, ``output_id``). ``outerjoin: true`` keeps the rows of the
+entities before one that has no match (its projections are then null); its
+filters, type and edge filters choose its matches, they drop no row.
+(aiida-core writes them into the WHERE clause, which drops the unmatched
+rows again.)
 
 **Filters** map a field to a value (equality) or to ``{operator: value}``:
 ``==``, ``!=``, ``>``, ``>=``, ``<``, ``<=``, ``in``, ``like``, ``ilike``
@@ -72,7 +76,7 @@ and an order, a row sorts by the first of its duplicates in that order.
 **aiida-core's form.** :meth:`from_dict` also takes what aiida-core's
 ``QueryBuilder.as_dict()`` writes: path items with ``entity_type``,
 ``orm_base``, ``joining_keyword``, ``joining_value``, ``edge_tag`` and
-``outerjoin`` (false only), projections as ``{field: {}}``, orders with a
+``outerjoin``, projections as ``{field: {}}``, orders with a
 ``cast``. What has no counterpart here is refused by name.
 
 Every value reaches the database as a bound parameter (on SQLite the JSON
@@ -125,7 +129,7 @@ QUERY_KEYS = (
     "offset",
     "distinct",
 )
-PATH_KEYS = ("entity", "tag", "subclassing", "edge_tag", *RELATION_NAMES)
+PATH_KEYS = ("entity", "tag", "subclassing", "edge_tag", "outerjoin", *RELATION_NAMES)
 # The path items aiida-core's QueryBuilder.as_dict() writes.
 AIIDA_PATH_KEYS = (
     "entity_type",
@@ -258,6 +262,7 @@ class QueryBuilder:
         with_group: str | None = None,
         with_node: str | None = None,
         with_user: str | None = None,
+        outerjoin: bool = False,
     ) -> QueryBuilder:
         """Add an entity to the path, joined to an earlier one by one relation.
 
@@ -270,6 +275,8 @@ class QueryBuilder:
         kind, node_type = _resolve_entity(entity)
         if not isinstance(subclassing, bool):
             raise InputValidationError("'subclassing' is true or false.")
+        if not isinstance(outerjoin, bool):
+            raise InputValidationError("'outerjoin' is true or false.")
         given = {
             name: value
             for name, value in {
@@ -288,7 +295,9 @@ class QueryBuilder:
             raise InputValidationError(f"A tag is a string without '--', got {tag!r}.")
         if tag in self._tags:
             raise InputValidationError(f"The tag {tag!r} is already used.")
-        vertex = Vertex(tag, entity, kind, node_type, subclassing)
+        vertex = Vertex(tag, entity, kind, node_type, subclassing, outerjoin=outerjoin)
+        if outerjoin and not self._path:
+            raise InputValidationError("The first entity of a query has no outer join.")
         if self._path and len(given) != 1:
             raise InputValidationError(
                 f"{tag!r} needs exactly one relation to an earlier entity "
@@ -710,7 +719,7 @@ def _from_aiida_item(
     (both are dropped from ``filters`` and ``project`` when empty).
 
     :raises InputValidationError: unknown keys, an ``orm_base`` without an
-        entity here, an outer join, or filters on an edge that does not exist.
+        entity here, or filters on an edge that does not exist.
     """
     unknown = set(item) - set(AIIDA_PATH_KEYS)
     if unknown:
@@ -729,11 +738,9 @@ def _from_aiida_item(
         raise InputValidationError(
             f"orm_base {base!r} is not supported; supported: node, group, user."
         )
-    if item.get("outerjoin"):
-        raise InputValidationError(
-            "'outerjoin' is not supported: query the joined entity separately."
-        )
     ours: dict[str, Any] = {"entity": entity, "tag": item.get("tag")}
+    if item.get("outerjoin"):
+        ours["outerjoin"] = item["outerjoin"]
     keyword = item.get("joining_keyword")
     if keyword:
         ours[keyword] = item.get("joining_value")

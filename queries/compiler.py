@@ -104,6 +104,7 @@ class Vertex:
     relation: str | None = None
     target: str | None = None
     edge_tag: str | None = None
+    outerjoin: bool = False
 
     def as_dict(self) -> dict[str, Any]:
         item: dict[str, Any] = {"entity": self.entity, "tag": self.tag}
@@ -113,6 +114,8 @@ class Vertex:
             item[self.relation] = self.target
         if self.edge_tag:
             item["edge_tag"] = self.edge_tag
+        if self.outerjoin:
+            item["outerjoin"] = True
         return item
 
 
@@ -286,13 +289,20 @@ class Compiler:
         source = self.aliases[first.tag]
         where: list[Any] = []
         for vertex in path[1:]:
-            source = self._join(source, vertex)
+            joined = self._join(source, vertex)
+            source = self._outer(source, joined, vertex) if vertex.outerjoin else joined
         for vertex in path:
-            where.extend(
-                self._vertex_conditions(vertex, self.aliases[vertex.tag], top=True)
-            )
+            if not vertex.outerjoin:
+                where.extend(
+                    self._vertex_conditions(vertex, self.aliases[vertex.tag], top=True)
+                )
+        outer_edges = {v.edge_tag for v in path if v.outerjoin}
         for tag, spec in self.builder._filters.items():
-            if self.kinds[tag] == "link" and tag not in {v.tag for v in path}:
+            if (
+                self.kinds[tag] == "link"
+                and tag not in {v.tag for v in path}
+                and tag not in outer_edges
+            ):
                 where.append(self.filters(self.aliases[tag], "link", spec))
         columns, projections = self._projections()
         for probe in self.probes:
@@ -437,6 +447,32 @@ class Compiler:
         if vertex.kind == "user":
             return source.join(table, other.c.user_id == table.c.id)
         return source.join(table, table.c.user_id == other.c.id)
+
+    def _outer(self, source: Any, joined: Any, vertex: Vertex) -> Any:
+        """``joined`` (``source`` joined to ``vertex``) as an outer join.
+
+        The tables :meth:`_join` added after ``source`` are joined among
+        themselves first, and the whole is left-joined to ``source``; the
+        vertex's own conditions (type, filters, edge filters) go into that
+        join's ON clause, so they choose its matches and never drop a row of
+        the entities before it (which then gets NULLs).
+        """
+        pieces = []
+        step = joined
+        while step is not source:
+            pieces.append((step.right, step.onclause))
+            step = step.left
+        (first, onclause), *rest = reversed(pieces)
+        inner = first
+        for right, clause in rest:
+            inner = inner.join(right, clause)
+        conditions = self._vertex_conditions(vertex, self.aliases[vertex.tag])
+        edge_spec = self.builder._filters.get(vertex.edge_tag or "")
+        if edge_spec:
+            conditions.append(
+                self.filters(self.aliases[vertex.edge_tag], "link", edge_spec)
+            )
+        return source.outerjoin(inner, sa.and_(onclause, *conditions))
 
     def _closure(self, target: str, *, down: bool) -> Any:
         """(start_id, node_id) for every node reachable from the ``target`` matches.

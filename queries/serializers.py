@@ -68,6 +68,9 @@ class QueryInputSerializer(serializers.Serializer):
     )
     filters = serializers.DictField(required=False, help_text="tag -> filters")
     project = serializers.DictField(required=False, help_text="tag -> projections")
+    project_map = serializers.DictField(
+        required=False, help_text="tag -> {projection: key in the answer}"
+    )
     order_by = serializers.JSONField(required=False)
     limit = serializers.IntegerField(required=False, allow_null=True, min_value=0)
     offset = serializers.IntegerField(required=False, allow_null=True, min_value=0)

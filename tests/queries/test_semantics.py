@@ -415,3 +415,39 @@ def test_long_paths_are_refused():
     keys = ".".join(["k"] * (MAX_JSON_KEYS + 1))
     with pytest.raises(InputValidationError, match="at most"):
         labels({f"attributes.{keys}": 1})
+
+
+# -- outer joins
+
+
+def test_outer_joins_through_every_relation(graph):
+    structure = graph.node(STRUCTURE, label="s")
+    calc = graph.node(CALCJOB, label="c")
+    graph.node(INT, label="lone")
+    graph.link(structure, calc, "input_calc", "structure")
+    graph.group("g", [structure])
+
+    def rows(relation, entity="node", **extra):
+        qb = QueryBuilder().append("node", tag="a", project="label")
+        qb.append(
+            entity, tag="b", outerjoin=True, project="label", **{relation: "a"}, **extra
+        )
+        return sorted(qb.all(), key=lambda row: (row[0], row[1] or ""))
+
+    assert rows("with_incoming") == [["c", None], ["lone", None], ["s", "c"]]
+    assert rows("with_incoming", edge_filters={"label": "nope"}) == [
+        ["c", None],
+        ["lone", None],
+        ["s", None],
+    ]
+    assert rows("with_ancestors", "CalcJobNode") == [
+        ["c", None],
+        ["lone", None],
+        ["s", "c"],
+    ]
+    assert rows("with_node", "group") == [["c", None], ["lone", None], ["s", "g"]]
+    assert rows("with_outgoing", filters={"label": "s"}) == [
+        ["c", "s"],
+        ["lone", None],
+        ["s", None],
+    ]
