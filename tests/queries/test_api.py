@@ -227,3 +227,12 @@ def test_schema_of_the_query_routes_generates(api_client):
     paths = response.json()["paths"]
     assert "/api/v1/querybuilder/" in paths
     assert "/api/v1/closest-parents/" in paths
+
+
+def test_closest_parents_of_pks_beyond_64_bits_are_missing(api_client):
+    for pk in [2**64, 99999999999999999999, -1]:
+        response = api_client.post(
+            "/api/v1/closest-parents/", {"pks": [pk]}, format="json"
+        )
+        assert response.status_code == 404
+        assert response.json() == {"detail": f"no node with pk {pk}"}
