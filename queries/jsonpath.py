@@ -18,7 +18,7 @@ hold any character but ``"`` (SQLite's path syntax cannot quote it), and a
 dotted field cannot hold a ``.`` in a key.
 
 SQLite before 3.45 matches a path key against the key's text as stored in
-the document, escapes included: ``"\u00fc"`` and ``"ü"`` are the same key to
+the document, escapes included: ``"\\u00fc"`` and ``"ü"`` are the same key to
 JSON but not to ``json_extract``. A key that JSON may escape (non-ASCII, a
 backslash, a control character) is therefore looked up by its decoded name
 in ``json_each``, whose ``fullkey`` is the path as the document spells it.
