@@ -114,7 +114,13 @@ from queries.compiler import (
     Vertex,
     every_node_starts_with,
 )
-from queries.limits import MAX_PATH, MAX_VALUES, check_filters, check_integer
+from queries.limits import (
+    MAX_CONDITIONS,
+    MAX_PATH,
+    MAX_VALUES,
+    check_filters,
+    check_integer,
+)
 from queries.session import get_engine
 
 __all__ = ["QueryBuilder"]
@@ -182,6 +188,7 @@ class QueryBuilder:
         self._path: list[Vertex] = []
         self._filters: dict[str, dict[str, Any]] = {}
         self._values = 0
+        self._conditions = 0
         self._projections: dict[str, list[Any]] = {}
         self._project_map: dict[str, dict[str, str]] = {}
         self._order: list[dict[str, list[dict[str, dict[str, str]]]]] = []
@@ -381,10 +388,13 @@ class QueryBuilder:
         if not isinstance(filters, dict):
             raise InputValidationError(f"Filters of {tag!r} are an object.")
         # Checked before copying: a copy of a deep value would recurse.
-        self._values += check_filters(filters, repr(tag))
-        if self._values > MAX_VALUES:
+        values, conditions = check_filters(filters, repr(tag))
+        self._values += values
+        self._conditions += conditions
+        if self._values > MAX_VALUES or self._conditions > MAX_CONDITIONS:
             raise InputValidationError(
-                f"The filters hold more than {MAX_VALUES} values: split the query."
+                f"The filters hold more than {MAX_VALUES} values or "
+                f"{MAX_CONDITIONS} conditions (lists and objects): split the query."
             )
         filters = copy.deepcopy(filters)
         existing = self._filters.get(tag)

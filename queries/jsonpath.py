@@ -38,7 +38,12 @@ from sqlalchemy.sql.elements import ColumnElement
 
 from aiidasite.exceptions import InputValidationError
 from queries.bound import json_array
-from queries.limits import MAX_CONTAINS_DEPTH, MAX_JSON_KEYS, depth
+from queries.limits import (
+    MAX_CONTAINS_DEPTH,
+    MAX_CONTAINS_ITEMS,
+    MAX_JSON_KEYS,
+    depth,
+)
 from queries.tables import JSONDocument
 
 JSON_TYPES = ("object", "array", "string", "number", "boolean", "null")
@@ -443,10 +448,12 @@ class JsonPath:
             raise InputValidationError(
                 f"'contains' needs a list or an object, got {value!r}."
             )
-        if depth(value) > MAX_CONTAINS_DEPTH:
+        too_deep = depth(value) > MAX_CONTAINS_DEPTH
+        if too_deep or _containers(value) > MAX_CONTAINS_ITEMS:
             raise InputValidationError(
-                f"A 'contains' value nests at most {MAX_CONTAINS_DEPTH} levels of "
-                "lists and objects: split it into several 'contains' under 'and'."
+                f"A 'contains' value nests at most {MAX_CONTAINS_DEPTH} levels and "
+                f"holds at most {MAX_CONTAINS_ITEMS} lists and objects: split it "
+                "into several 'contains' under 'and'."
             )
         if self.dialect == "postgresql":
             return self._pg_value.op("@>", return_type=sa.Boolean)(
@@ -461,21 +468,63 @@ class JsonPath:
                 *(self._child(key)._sqlite_match(item) for key, item in value.items()),
             )
         clauses = [self._sqlite_raw_type == "array"]
+        clauses.extend(
+            self._sqlite_contains_scalars([i for i in value if is_scalar(i)])
+        )
         for item in value:
+            if is_scalar(item):
+                continue
             elements = (
                 sa.func.json_each(self.document, self._sqlite_path())
                 .table_valued("value", "type", "fullkey")
                 .alias()
             )
-            if isinstance(item, dict | list):
-                element = JsonPath(
-                    self.document, [], "sqlite", sqlite_base=elements.c.fullkey
-                )
-                match = element._sqlite_contains(item)
-            else:
-                match = _sqlite_element_equals(elements, item)
+            element = JsonPath(
+                self.document, [], "sqlite", sqlite_base=elements.c.fullkey
+            )
+            match = element._sqlite_contains(item)
             clauses.append(sa.exists(sa.select(1).select_from(elements).where(match)))
         return sa.and_(*clauses)
+
+    def _sqlite_contains_scalars(self, items: list[Any]) -> list[Any]:
+        """Conditions that the array holds every scalar of ``items``.
+
+        Numbers and strings are each one count of the distinct elements found
+        in one array parameter, so the cost does not grow with a subquery per
+        item; true, false and null are one ``EXISTS`` each.
+        """
+        clauses = []
+        for special in (None, True, False):
+            if any(item is special for item in items):
+                elements = self._sqlite_elements()
+                match = _sqlite_element_equals(elements, special)
+                clauses.append(
+                    sa.exists(sa.select(1).select_from(elements).where(match))
+                )
+        numbers = {
+            i for i in items if isinstance(i, int | float) and not isinstance(i, bool)
+        }
+        strings = {i for i in items if isinstance(i, str)}
+        groups = ((list(numbers), ("integer", "real")), (list(strings), ("text",)))
+        for group, types in groups:
+            if group:
+                elements = self._sqlite_elements()
+                wanted = sa.select(json_array(group).c.value)
+                found = (
+                    sa.select(sa.func.count(sa.distinct(elements.c.value)))
+                    .where(elements.c.type.in_(types), elements.c.value.in_(wanted))
+                    .scalar_subquery()
+                )
+                # SQLite's DISTINCT, like Python's set, takes 1 and 1.0 as one.
+                clauses.append(found == len(group))
+        return clauses
+
+    def _sqlite_elements(self) -> Any:
+        return (
+            sa.func.json_each(self.document, self._sqlite_path())
+            .table_valued("value", "type", "fullkey")
+            .alias()
+        )
 
     def _child(self, segment: Segment) -> JsonPath:
         return JsonPath(
@@ -490,6 +539,19 @@ class JsonPath:
         if isinstance(value, dict | list):
             return self._sqlite_contains(value)
         return self.equals(value)
+
+
+def _containers(value: Any) -> int:
+    """The lists and objects inside ``value`` (itself not counted)."""
+    count, stack = 0, [value]
+    while stack:
+        item = stack.pop()
+        children = item.values() if isinstance(item, dict) else item
+        for child in children:
+            if isinstance(child, dict | list):
+                count += 1
+                stack.append(child)
+    return count
 
 
 def _sqlite_element_equals(elements: Any, item: Any) -> ColumnElement[bool]:

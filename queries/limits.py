@@ -7,12 +7,16 @@ values, before a copy, a compile or a statement is made:
 
 - ``MAX_VALUES`` scalars, lists and objects in all filters together (an
   ``in`` list of 50,000 values is one list and 50,000 scalars);
+- ``MAX_CONDITIONS`` lists and objects in all filters together: each is a
+  condition or a value the SQL spells out (an ``or`` of 50,000 equalities
+  compiles and runs far slower than one ``in`` list of 50,000 values);
 - ``MAX_DEPTH`` levels of lists and objects in one entity's filters: each
   ``~``, ``and`` or ``or`` and each level of a ``contains`` value adds one or
   two;
-- ``MAX_CONTAINS_DEPTH`` levels in a ``contains`` value (on SQLite each
-  level of lists is a subquery inside the one before, and SQLite's parser
-  gives up near ten);
+- ``MAX_CONTAINS_DEPTH`` levels in a ``contains`` value and
+  ``MAX_CONTAINS_ITEMS`` lists and objects in its lists (on SQLite each is a
+  subquery, nested in the one of the level before: SQLite's parser gives up
+  near ten levels, and a thousand subqueries take seconds to compile);
 - ``MAX_PATH`` entities in a query and ``MAX_JSON_KEYS`` keys in one JSON path;
 - integers within the signed 64-bit range (the widest integer SQLite holds;
   beyond it neither database compares a JSON number exactly with both); no
@@ -27,8 +31,10 @@ from typing import Any
 from aiidasite.exceptions import InputValidationError
 
 MAX_VALUES = 100_000
+MAX_CONDITIONS = 500
 MAX_DEPTH = 20
 MAX_CONTAINS_DEPTH = 6
+MAX_CONTAINS_ITEMS = 100
 MAX_PATH = 32
 MAX_JSON_KEYS = 32
 MAX_INTEGER = 2**63 - 1
@@ -61,15 +67,17 @@ def depth(value: Any) -> int:
     return deepest
 
 
-def check_filters(filters: Any, where: str) -> int:
-    """The number of values in ``filters`` (every list, object and scalar).
+def check_filters(filters: Any, where: str) -> tuple[int, int]:
+    """The number of values (every list, object and scalar) and of lists and
+    objects in ``filters``.
 
     Walks without recursion, so any depth is answered with a clear error.
 
     :raises InputValidationError: nesting deeper than ``MAX_DEPTH``, more than
-        ``MAX_VALUES`` values, an integer beyond 64 bits or a NaN.
+        ``MAX_VALUES`` values or ``MAX_CONDITIONS`` lists and objects, an
+        integer beyond 64 bits or a NaN.
     """
-    count = 0
+    count = containers = 0
     stack: list[tuple[Any, int]] = [(filters, 1)]
     while stack:
         value, depth = stack.pop()
@@ -80,6 +88,13 @@ def check_filters(filters: Any, where: str) -> int:
                 "query, or filter on fewer values at once."
             )
         if isinstance(value, dict | list | tuple):
+            containers += 1
+            if containers > MAX_CONDITIONS:
+                raise InputValidationError(
+                    f"Filters of {where} hold more than {MAX_CONDITIONS} conditions "
+                    "(lists and objects): compare one field with many values "
+                    "through one 'in' list."
+                )
             if depth > MAX_DEPTH:
                 raise InputValidationError(
                     f"Filters of {where} nest deeper than {MAX_DEPTH} levels of "
@@ -95,4 +110,4 @@ def check_filters(filters: Any, where: str) -> int:
             raise InputValidationError(
                 f"Filters of {where}: NaN compares with nothing."
             )
-    return count
+    return count, containers

@@ -12,7 +12,9 @@ from django.db import connection
 from aiidasite.exceptions import InputValidationError, MultipleObjectsError, NotExistent
 from queries.builder import QueryBuilder
 from queries.limits import (
+    MAX_CONDITIONS,
     MAX_CONTAINS_DEPTH,
+    MAX_CONTAINS_ITEMS,
     MAX_DEPTH,
     MAX_JSON_KEYS,
     MAX_PATH,
@@ -360,6 +362,35 @@ def test_a_long_in_list_on_a_json_path_runs(graph):
     assert labels({"attributes.k": {"in": values}}) == ["hit"]
     assert labels({"attributes.s": {"in": [f"v{i}" for i in values]}}) == ["hit"]
     assert labels({"id": {"in": [*values, 10**12]}}) == ["hit", "miss"]
+
+
+def test_long_contains_lists_hold_every_value(graph):
+    graph.node(DICT, label="all", attributes={"k": [*range(3000), "a", True, None]})
+    graph.node(DICT, label="some", attributes={"k": [*range(2999), "a", 1.5]})
+    values = list(range(3000))
+    assert labels({"attributes.k": {"contains": values}}) == ["all"]
+    assert labels({"attributes.k": {"contains": [*values[:5], 4.0, "a"]}}) == [
+        "all",
+        "some",
+    ]
+    assert labels({"attributes.k": {"contains": [True, None, "a", 0]}}) == ["all"]
+    assert labels({"attributes.k": {"contains": [False]}}) == []
+    assert labels({"attributes.k": {"contains": ["0"]}}) == []
+    assert labels({"attributes.k": {"contains": [1.5, 2]}}) == ["some"]
+    nested = [[i] for i in range(MAX_CONTAINS_ITEMS + 1)]
+    with pytest.raises(InputValidationError, match="at most"):
+        labels({"attributes.k": {"contains": nested}})
+
+
+def test_too_many_conditions_are_refused(repeated):
+    many = {"or": [{"label": f"x{i}"} for i in range(MAX_CONDITIONS)]}
+    with pytest.raises(InputValidationError, match="conditions"):
+        labels(many, INT)
+    fits = {
+        "or": [{"label": f"x{i}"} for i in range(MAX_CONDITIONS - 10)]
+        + [{"label": "a"}]
+    }
+    assert labels(fits, INT) == ["a"]
 
 
 def test_too_many_values_are_refused():
