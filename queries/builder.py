@@ -524,6 +524,11 @@ class QueryBuilder:
     def _execute(self, statement: sa.Select, connection: sa.Connection) -> sa.Result:
         try:
             return connection.execute(statement)
+        except RecursionError:
+            # The bounds of queries.limits keep queries well below this.
+            raise InputValidationError(
+                "The query nests too deeply to compile: flatten its conditions."
+            ) from None
         except sa.exc.DBAPIError as exc:
             connection.rollback()
             if connections[self._alias].in_atomic_block:

@@ -41,6 +41,7 @@ from queries.bound import json_array
 from queries.limits import (
     MAX_CONTAINS_DEPTH,
     MAX_CONTAINS_ITEMS,
+    MAX_EQUALS_DEPTH,
     MAX_JSON_KEYS,
     depth,
 )
@@ -368,6 +369,11 @@ class JsonPath:
     def _equals_document(self, value: list[Any] | dict[str, Any]) -> Any:
         """JSON equality with a list or an object: the same elements in the
         same order, or the same keys with equal values (key order aside)."""
+        if depth(value) > MAX_EQUALS_DEPTH:
+            raise InputValidationError(
+                f"A list or object compared with '==' nests at most "
+                f"{MAX_EQUALS_DEPTH} levels."
+            )
         if self.dialect == "postgresql":
             return self._pg_value == sa.cast(
                 sa.literal(json.dumps(value), sa.Text), JSONB

@@ -10,9 +10,11 @@ values, before a copy, a compile or a statement is made:
 - ``MAX_CONDITIONS`` lists and objects in all filters together: each is a
   condition or a value the SQL spells out (an ``or`` of 50,000 equalities
   compiles and runs far slower than one ``in`` list of 50,000 values);
-- ``MAX_DEPTH`` levels of lists and objects in one entity's filters: each
-  ``~``, ``and`` or ``or`` and each level of a ``contains`` value adds one or
-  two;
+- ``MAX_DEPTH`` levels of lists and objects in one entity's filters (each
+  ``and`` or ``or`` adds two, a ``~`` one), and at most ``MAX_NEGATIONS``
+  ``~`` inside one another (each is a function call in the SQL, and SQLite's
+  parser stack overflows near thirty);
+- ``MAX_EQUALS_DEPTH`` levels in a list or object compared with ``==``;
 - ``MAX_CONTAINS_DEPTH`` levels in a ``contains`` value and
   ``MAX_CONTAINS_ITEMS`` lists and objects in its lists (on SQLite each is a
   subquery, nested in the one of the level before: SQLite's parser gives up
@@ -32,7 +34,9 @@ from aiidasite.exceptions import InputValidationError
 
 MAX_VALUES = 100_000
 MAX_CONDITIONS = 500
-MAX_DEPTH = 20
+MAX_DEPTH = 100
+MAX_NEGATIONS = 20
+MAX_EQUALS_DEPTH = 16
 MAX_CONTAINS_DEPTH = 6
 MAX_CONTAINS_ITEMS = 100
 MAX_PATH = 32
@@ -73,14 +77,15 @@ def check_filters(filters: Any, where: str) -> tuple[int, int]:
 
     Walks without recursion, so any depth is answered with a clear error.
 
-    :raises InputValidationError: nesting deeper than ``MAX_DEPTH``, more than
+    :raises InputValidationError: nesting deeper than ``MAX_DEPTH`` (or
+        ``MAX_NEGATIONS`` negations), more than
         ``MAX_VALUES`` values or ``MAX_CONDITIONS`` lists and objects, an
         integer beyond 64 bits or a NaN.
     """
     count = containers = 0
-    stack: list[tuple[Any, int]] = [(filters, 1)]
+    stack: list[tuple[Any, int, int]] = [(filters, 1, 0)]
     while stack:
-        value, depth = stack.pop()
+        value, depth, negations = stack.pop()
         count += 1
         if count > MAX_VALUES:
             raise InputValidationError(
@@ -100,8 +105,18 @@ def check_filters(filters: Any, where: str) -> tuple[int, int]:
                     f"Filters of {where} nest deeper than {MAX_DEPTH} levels of "
                     "lists and objects: flatten the 'and', 'or' and '~' nesting."
                 )
-            items = value.values() if isinstance(value, dict) else value
-            stack.extend((item, depth + 1) for item in items)
+            if negations > MAX_NEGATIONS:
+                raise InputValidationError(
+                    f"Filters of {where} nest more than {MAX_NEGATIONS} '~' inside "
+                    "one another: two negations cancel, drop them in pairs."
+                )
+            if isinstance(value, dict):
+                stack.extend(
+                    (item, depth + 1, negations + (key == "~"))
+                    for key, item in value.items()
+                )
+            else:
+                stack.extend((item, depth + 1, negations) for item in value)
         elif isinstance(value, bool):
             continue
         elif isinstance(value, int):
