@@ -7,6 +7,7 @@ along, so the provenance of every exported node is complete.
 
 from __future__ import annotations
 
+import contextlib
 import datetime as dt
 import json
 import os
@@ -223,6 +224,19 @@ class ArchiveWriter:
             source.__exit__(None, None, None)
 
 
+def check_target(target: Path, *, overwrite: bool, parents: bool) -> None:
+    """:raises InputValidationError: if ``target`` cannot be written as asked."""
+    if target.is_dir():
+        raise InputValidationError(f"{target} is a folder; give a file name")
+    if target.exists() and not overwrite:
+        raise InputValidationError(f"{target} exists; choose --overwrite to replace")
+    folder = target.parent
+    if not parents and not folder.is_dir():
+        raise InputValidationError(
+            f"folder {folder} does not exist; choose --parents to create it"
+        )
+
+
 def archive_export(
     path: str,
     *,
@@ -230,17 +244,21 @@ def archive_export(
     group_labels: list[str] | None = None,
     everything: bool = False,
     overwrite: bool = False,
+    parents: bool = False,
     progress: bool = False,
 ) -> ExportSummary:
     """Write the chosen nodes and groups, with their provenance, to ``path``.
 
+    ``path`` is the caller's choice, taken as given; its folder must exist
+    unless ``parents`` asks to create it.
+
     :raises NotExistent: a node or group asked for does not exist.
-    :raises InputValidationError: nothing was asked for, or ``path`` exists and
-        ``overwrite`` is off.
+    :raises InputValidationError: nothing was asked for, ``path`` exists and
+        ``overwrite`` is off, ``path`` is a folder, or its folder is missing
+        and ``parents`` is off.
     """
     target = Path(path)
-    if target.exists() and not overwrite:
-        raise InputValidationError(f"{target} exists; choose --overwrite to replace")
+    check_target(target, overwrite=overwrite, parents=parents)
     start, groups = starting_nodes(
         node_pks=node_pks or [], group_labels=group_labels or [], everything=everything
     )
@@ -254,11 +272,17 @@ def archive_export(
         writer.write_users(users)
         summary.users, summary.files = len(users), len(keys)
         # Written aside and moved in place, so a failed export leaves no half file.
-        target.parent.mkdir(parents=True, exist_ok=True)
         partial = target.with_name(f".{target.name}.partial")
         try:
+            if parents:
+                target.parent.mkdir(parents=True, exist_ok=True)
             writer.write_zip(partial, keys)
             os.replace(partial, target)
+        except OSError as exc:
+            raise InputValidationError(
+                f"cannot write {target}: {exc.strerror or exc}"
+            ) from None
         finally:
-            partial.unlink(missing_ok=True)
+            with contextlib.suppress(OSError):
+                partial.unlink(missing_ok=True)
     return summary

@@ -14,6 +14,7 @@ from rest_framework.request import Request
 from rest_framework.response import Response
 from rest_framework.views import APIView
 
+from aiidasite.downloads import safe_filename
 from aiidasite.exceptions import InputValidationError
 from aiidasite.parameters import MultiPartParser
 from aiidasite.tempdirs import owned_tempdir
@@ -61,15 +62,16 @@ class ArchiveView(APIView):
         label = request.query_params.get("group")
         if not label:
             raise InputValidationError("give ?group=LABEL to export a group")
+        # The label is a user's text: it names the download, never a path.
         with tempfile.TemporaryDirectory(prefix="aiidasite-export-") as tmp:
-            path = os.path.join(tmp, f"{label}.aiida")
+            path = os.path.join(tmp, "export.aiida")
             services.archive_export(path, group_labels=[label])
             handle = open(path, "rb")  # closed by FileResponse
         # The open handle keeps the unlinked file readable until it is sent.
         return FileResponse(
             handle,
             as_attachment=True,
-            filename=f"{label}.aiida",
+            filename=safe_filename(label, suffix=".aiida", fallback="group"),
             content_type="application/zip",
         )
 

@@ -22,6 +22,7 @@ from rest_framework.response import Response
 from rest_framework.views import APIView
 
 from aiidasite.api import LargeTablePagination, StandardPagination
+from aiidasite.downloads import safe_filename
 from aiidasite.exceptions import InputValidationError
 from aiidasite.parameters import FormParser, JSONParser, MultiPartParser
 from nodes import services
@@ -226,7 +227,7 @@ class NodeFileView(APIView):
             _ClosingReader(stack, handle),
             content_type=content_type,
             as_attachment=True,
-            filename=name,
+            filename=safe_filename(name, fallback="file"),
         )
 
 

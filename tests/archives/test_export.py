@@ -146,7 +146,7 @@ def test_export_of_a_missing_object_leaves_no_half_file(bands_archive, tmp_path)
     target = tmp_path / "out" / "x.aiida"
 
     with pytest.raises(NotExistent, match="missing from the repository"):
-        archive_export(str(target), everything=True)
+        archive_export(str(target), everything=True, parents=True)
     assert not target.exists()
     assert list(target.parent.iterdir()) == []
     assert get_backend().has_object("0" * 64) is False

@@ -44,6 +44,11 @@ class Command(BaseCommand):
         exp.add_argument(
             "--overwrite", action="store_true", help="replace FILE if it exists"
         )
+        exp.add_argument(
+            "--parents",
+            action="store_true",
+            help="create FILE's missing parent folders",
+        )
         ins = sub.add_parser("inspect", help="describe an archive without importing")
         ins.add_argument("file", metavar="FILE")
         ins.add_argument("--format", choices=["text", "json"], default="text")
@@ -108,6 +113,7 @@ class Command(BaseCommand):
             group_labels=options["groups"],
             everything=options["all"],
             overwrite=options["overwrite"],
+            parents=options["parents"],
             progress=progress,
         )
         self.stdout.write(
