@@ -11,12 +11,14 @@ Environment variables:
     AIIDASITE_ARCHIVE_MAX_METADATA_MIB, AIIDASITE_ARCHIVE_MAX_DATABASE_MIB,
     AIIDASITE_ARCHIVE_MAX_RATIO  size limits of imported archives
     AIIDASITE_TMP_DIR          folder of temporary files (system default)
-    SECRET_KEY, DEBUG, ALLOWED_HOSTS, TIME_ZONE
+    SECRET_KEY, DEBUG, ALLOWED_HOSTS, TIME_ZONE, and the HTTPS switches below
 """
 
 from __future__ import annotations
 
 import os
+import re
+import secrets
 from pathlib import Path
 
 import dj_database_url
@@ -52,22 +54,83 @@ def env_int(name: str, default: int) -> int:
         ) from None
 
 
+def env_rate(name: str, default: str) -> str | None:
+    """A DRF rate such as ``10/minute``; ``None`` (unlimited) when empty."""
+    value = env_str(name, default).strip()
+    if not value:
+        return None
+    if not re.fullmatch(r"\d+/(s|m|h|d)[a-z]*", value):
+        raise ImproperlyConfigured(
+            f"{name} must be a rate like 10/minute or 100/hour, got {value!r}"
+        )
+    return value
+
+
 def env_list(name: str, default: str) -> list[str]:
     return [item.strip() for item in env_str(name, default).split(",") if item.strip()]
 
 
 DATA_DIR = Path(env_str("AIIDASITE_DATA_DIR", str(BASE_DIR / "data"))).resolve()
 
-DEBUG = env_bool("DEBUG", True)
 
-# The fallback key is only acceptable on a developer's machine.
-SECRET_KEY = env_str("SECRET_KEY", "")
-if not SECRET_KEY:
-    if not DEBUG:
-        raise ImproperlyConfigured("SECRET_KEY must be set when DEBUG is off.")
-    SECRET_KEY = "insecure-development-key-set-SECRET_KEY-in-production"
+def stored_secret_key(path: Path) -> str:
+    """The key kept in ``path``, made once with 0600 rights when it is missing.
+
+    Every process of one site (gunicorn's workers, commands) reads the same
+    key, and no two sites share one.
+
+    :raises ImproperlyConfigured: if the file can be neither read nor made.
+    """
+    try:
+        if not path.exists():
+            path.parent.mkdir(parents=True, exist_ok=True)
+            draft = path.with_name(f".{path.name}.{os.getpid()}")
+            descriptor = os.open(draft, os.O_WRONLY | os.O_CREAT | os.O_TRUNC, 0o600)
+            with os.fdopen(descriptor, "w") as handle:
+                handle.write(secrets.token_urlsafe(50))
+            try:
+                # A link, unlike a rename, never replaces a key another
+                # process made meanwhile.
+                os.link(draft, path)
+            except FileExistsError:
+                pass
+            finally:
+                draft.unlink()
+        key = path.read_text().strip()
+    except OSError as exc:
+        raise ImproperlyConfigured(
+            f"SECRET_KEY is not set and {path} cannot be used ({exc.strerror}); "
+            "set SECRET_KEY"
+        ) from None
+    if len(key) < 50:
+        raise ImproperlyConfigured(
+            f"{path} holds no usable key; delete it or set SECRET_KEY"
+        )
+    return key
+
+
+# Off unless asked: with DEBUG on, every error is a page showing the settings.
+DEBUG = env_bool("DEBUG", False)
+
+SECRET_KEY = env_str("SECRET_KEY", "") or stored_secret_key(DATA_DIR / "secret_key")
 
 ALLOWED_HOSTS = env_list("ALLOWED_HOSTS", "localhost,127.0.0.1,[::1]")
+CSRF_TRUSTED_ORIGINS = env_list("CSRF_TRUSTED_ORIGINS", "")
+
+# HTTPS: off by default so the site runs on plain HTTP on a laptop; a site
+# served over HTTPS turns each on (README, "Production"). Behind a proxy that
+# ends TLS, SECURE_PROXY_SSL_HEADER names its header, e.g. X-Forwarded-Proto.
+SECURE_SSL_REDIRECT = env_bool("SECURE_SSL_REDIRECT", False)
+SECURE_HSTS_SECONDS = env_int("SECURE_HSTS_SECONDS", 0)
+SECURE_HSTS_INCLUDE_SUBDOMAINS = env_bool("SECURE_HSTS_INCLUDE_SUBDOMAINS", False)
+SECURE_HSTS_PRELOAD = env_bool("SECURE_HSTS_PRELOAD", False)
+SESSION_COOKIE_SECURE = env_bool("SESSION_COOKIE_SECURE", False)
+CSRF_COOKIE_SECURE = env_bool("CSRF_COOKIE_SECURE", False)
+if proxy_header := env_str("SECURE_PROXY_SSL_HEADER", ""):
+    SECURE_PROXY_SSL_HEADER = (
+        "HTTP_" + proxy_header.upper().replace("-", "_"),
+        "https",
+    )
 
 INSTALLED_APPS = [
     "django.contrib.admin",
@@ -96,6 +159,8 @@ INSTALLED_APPS = [
 
 MIDDLEWARE = [
     "django.middleware.security.SecurityMiddleware",
+    # Serves collectstatic's files under gunicorn, where DEBUG is off.
+    "whitenoise.middleware.WhiteNoiseMiddleware",
     "settingsapp.middleware.SchemaVersionMiddleware",
     "django.contrib.sessions.middleware.SessionMiddleware",
     "django.middleware.common.CommonMiddleware",
@@ -201,7 +266,7 @@ REST_FRAMEWORK = {
     ],
     "DEFAULT_AUTHENTICATION_CLASSES": [
         "rest_framework.authentication.SessionAuthentication",
-        "rest_framework.authentication.BasicAuthentication",
+        "aiidasite.throttling.ThrottledBasicAuthentication",
     ],
     "DEFAULT_RENDERER_CLASSES": [
         "aiidasite.renderers.JSONRenderer",
@@ -213,6 +278,18 @@ REST_FRAMEWORK = {
         "aiidasite.parameters.FormParser",
         "aiidasite.parameters.MultiPartParser",
     ],
+    "DEFAULT_THROTTLE_CLASSES": [
+        "aiidasite.throttling.AnonRateThrottle",
+        "aiidasite.throttling.UserRateThrottle",
+    ],
+    # DRF's rates ("10/minute"); empty means unlimited. "login" counts failed
+    # password checks per client address: Basic auth makes each guess cost
+    # the server a key stretching (about 0.25 s of CPU).
+    "DEFAULT_THROTTLE_RATES": {
+        "anon": env_rate("AIIDASITE_THROTTLE_ANON", ""),
+        "user": env_rate("AIIDASITE_THROTTLE_USER", ""),
+        "login": env_rate("AIIDASITE_THROTTLE_LOGIN", "10/minute"),
+    },
     "DEFAULT_PAGINATION_CLASS": "aiidasite.api.StandardPagination",
     "PAGE_SIZE": 100,
     "DEFAULT_FILTER_BACKENDS": [

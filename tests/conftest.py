@@ -9,6 +9,7 @@ from collections.abc import Callable
 from pathlib import Path
 
 import pytest
+from django.core.cache import cache
 from django.db.backends.signals import connection_created
 from django.test import override_settings
 from rest_framework.test import APIClient
@@ -75,6 +76,12 @@ def configured_repository(settings, tmp_path: Path) -> Path:
 def fast_password_hashing(settings) -> None:
     """Users made by fixtures need no real key stretching."""
     settings.PASSWORD_HASHERS = ["django.contrib.auth.hashers.MD5PasswordHasher"]
+
+
+@pytest.fixture(autouse=True)
+def fresh_request_counts() -> None:
+    """Each test starts with no requests counted by the API's throttles."""
+    cache.clear()
 
 
 @pytest.fixture

@@ -32,7 +32,8 @@ def read_npy(content: bytes) -> tuple[tuple[int, int], list[float]]:
     return shape, list(values)
 
 
-def test_demo_data_builds_a_band_structure_graph():
+def test_demo_data_builds_a_band_structure_graph(settings):
+    settings.DEBUG = True
     output = run("--nodes", "60")
     assert "Created user admin" in output
     admin = get_user_model().objects.get(username="admin")
@@ -82,6 +83,29 @@ def test_demo_data_adds_nothing_to_a_database_with_nodes():
     before = DbNode.objects.count()
     assert "no demo data added" in run("--nodes", "14")
     assert DbNode.objects.count() == before
+
+
+def test_demo_data_adds_no_user_to_a_database_with_users(django_user_model):
+    django_user_model.objects.create(username="someone")
+
+    assert "no demo data added" in run("--nodes", "14")
+
+    assert list(django_user_model.objects.values_list("username", flat=True)) == [
+        "someone"
+    ]
+    assert DbNode.objects.count() == 0
+
+
+def test_demo_superuser_gets_a_random_password_when_debug_is_off(settings):
+    settings.DEBUG = False
+
+    output = run("--nodes", "14")
+
+    admin = get_user_model().objects.get(username="admin")
+    password = output.split("Created user admin (password: ", 1)[1].split(")")[0]
+    assert admin.is_superuser
+    assert not admin.check_password("admin")
+    assert len(password) >= 20 and admin.check_password(password)
 
 
 def test_demo_data_refuses_a_size_below_one():

@@ -2,9 +2,11 @@
 
 from __future__ import annotations
 
+import secrets
 import sys
 from typing import Any
 
+from django.conf import settings
 from django.contrib.auth import get_user_model
 from django.core.management.base import BaseCommand, CommandError, CommandParser
 from django.db import transaction
@@ -16,9 +18,15 @@ from nodes import demo, services
 from nodes.models import DbNode
 
 
+def holds_data() -> bool:
+    # Groups and nodes protect their users, so users exist wherever they do.
+    return get_user_model().objects.exists() or DbNode.objects.exists()
+
+
 class Command(BaseCommand):
     help = (
-        "Create the staff user admin/admin and, on an empty database, a "
+        "On an empty database only: create the superuser admin (password "
+        "admin while DEBUG is on, else a random one that is printed) and a "
         "provenance graph of band-structure workflows on real crystals "
         "(structures, parameters, k-points, calculations, bands with .npy "
         "files, retrieved folders, workflows, groups) spread over six days."
@@ -36,12 +44,13 @@ class Command(BaseCommand):
         if nodes < 1:
             raise CommandError("--nodes must be at least 1")
         with transaction.atomic():
-            user = self.demo_user()
-            if DbNode.objects.exists():
+            # A site in use keeps its accounts: no demo user joins them.
+            if holds_data():
                 self.stdout.write(
-                    "The database already holds nodes; no demo data added."
+                    "The database already holds users or nodes; no demo data added."
                 )
                 return
+            user = self.demo_user()
             units = -(-nodes // demo.UNIT_SIZE)
             with tqdm(
                 total=units,
@@ -64,14 +73,13 @@ class Command(BaseCommand):
         )
 
     def demo_user(self) -> Any:
-        model = get_user_model()
-        user, made = model.objects.get_or_create(
-            username="admin", defaults={"is_staff": True, "is_superuser": True}
+        # admin/admin only while DEBUG says this is a developer's machine;
+        # anywhere else the superuser gets a password nobody can guess.
+        password = "admin" if settings.DEBUG else secrets.token_urlsafe(18)
+        user = get_user_model().objects.create_superuser(
+            username="admin", email="", password=password
         )
-        if made:
-            user.set_password("admin")
-            user.save()
-            self.stdout.write("Created user admin (password: admin).")
+        self.stdout.write(f"Created user admin (password: {password}).")
         return user
 
     def make_groups(self, user: Any, made: dict[str, list[int]]) -> None:
