@@ -11,9 +11,9 @@ from django.core.exceptions import ValidationError
 from django.http import HttpRequest
 from django.utils.html import format_html
 
-from aiidasite.exceptions import InputValidationError
+from aiidasite.exceptions import AiidaSiteError, InputValidationError
 from settingsapp.jsonvalue import validate_json_value
-from settingsapp.manager import SettingsManager, validate_key
+from settingsapp.manager import RESERVED_KEYS, SettingsManager, validate_key
 from settingsapp.models import DbSetting
 
 
@@ -37,9 +37,11 @@ class DbSettingForm(forms.ModelForm):
 
     def clean_key(self) -> str:
         try:
-            return validate_key(self.cleaned_data["key"])
-        except InputValidationError as exc:
+            key = validate_key(self.cleaned_data["key"])
+            SettingsManager().check_writable(key)
+        except AiidaSiteError as exc:
             raise ValidationError(str(exc)) from None
+        return key
 
     def clean_val(self) -> Any:
         value = self.cleaned_data["val"]
@@ -63,6 +65,17 @@ class DbSettingAdmin(admin.ModelAdmin):
         if obj is not None:
             return ("key", *self.readonly_fields)
         return self.readonly_fields
+
+    # The schema manager's own keys are shown, never edited or deleted here.
+    def has_change_permission(self, request: HttpRequest, obj: Any = None) -> bool:
+        if obj is not None and obj.key in RESERVED_KEYS:
+            return False
+        return super().has_change_permission(request, obj)
+
+    def has_delete_permission(self, request: HttpRequest, obj: Any = None) -> bool:
+        if obj is not None and obj.key in RESERVED_KEYS:
+            return False
+        return super().has_delete_permission(request, obj)
 
     # Writes go through the manager, as from the API and the command: one
     # upsert, one set of rules.

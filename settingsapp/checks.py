@@ -20,7 +20,8 @@ from typing import Any
 from django.core.checks import CheckMessage, Error, Warning
 from django.db import DEFAULT_DB_ALIAS, DatabaseError, connections
 
-from settingsapp.schema import BackendManager, SchemaState
+from aiidasite.exceptions import IncompatibleDatabaseSchema
+from settingsapp.schema import REPAIR_COMMAND, BackendManager, SchemaState
 
 # Set while a command that needs no usable database runs (makemigrations).
 _database_unused = contextvars.ContextVar("database_unused", default=False)
@@ -87,7 +88,7 @@ def check_schema_version(
     app_configs: Any = None, databases: list[str] | None = None, **kwargs: Any
 ) -> list[CheckMessage]:
     """Compare each database's schema with the code's (settingsapp.E001 to
-    E004, W001).
+    E005, W001).
 
     ``databases`` is given by ``migrate`` (and ``check --database``): a
     database not created or not migrated yet is then no error.
@@ -105,6 +106,16 @@ def check_schema_version(
                 status = BackendManager(alias).status()
             except DatabaseError as exc:
                 problem = describe_connection_error(alias, exc)
+            except IncompatibleDatabaseSchema as exc:
+                # A schema setting holds a value no release writes.
+                messages.append(
+                    Error(
+                        f"Database {alias!r}: {exc}.",
+                        hint=f"Run `{REPAIR_COMMAND}`.",
+                        id="settingsapp.E005",
+                    )
+                )
+                continue
         if problem is not None:
             messages.append(
                 Error(f"Database {alias!r}: {problem}.", id="settingsapp.E003")
@@ -123,7 +134,8 @@ def check_schema_version(
                 Error(
                     f"Database {alias!r}: {status.describe()}.",
                     hint="This code cannot safely use that database; install the "
-                    "release that migrated it.",
+                    "release that migrated it."
+                    + ("" if status.unknown else f" Or run `{REPAIR_COMMAND}`."),
                     id="settingsapp.E001",
                 )
             )

@@ -16,11 +16,22 @@ from typing import Any
 from django.db import DEFAULT_DB_ALIAS, connections, transaction
 from django.utils import timezone
 
-from aiidasite.exceptions import InputValidationError, NotExistent
+from aiidasite.exceptions import (
+    InputValidationError,
+    ModificationNotAllowed,
+    NotExistent,
+)
 from aiidasite.prepared import PreparedLookup
 from aiidasite.times import format_time
 from settingsapp.jsonvalue import validate_json_value, validate_text
 from settingsapp.models import KEY_MAX_LENGTH, DbSetting
+
+# Keys the schema manager (settingsapp.schema) owns: every command and request
+# reads them first, so a wrong value locks everyone out. Only a manager made
+# with ``schema_keys=True`` writes them.
+SCHEMA_VERSION_KEY = "db|schemaversion"
+SCHEMA_GENERATION_KEY = "schema_generation"
+RESERVED_KEYS = frozenset({SCHEMA_VERSION_KEY, SCHEMA_GENERATION_KEY})
 
 
 @dataclass(frozen=True)
@@ -80,10 +91,23 @@ class SettingsManager:
     """Settings of one database, addressed by key.
 
     :param using: the Django database alias to work on.
+    :param schema_keys: whether this manager may write :data:`RESERVED_KEYS`;
+        only the schema manager sets it.
     """
 
-    def __init__(self, using: str = DEFAULT_DB_ALIAS) -> None:
+    def __init__(
+        self, using: str = DEFAULT_DB_ALIAS, *, schema_keys: bool = False
+    ) -> None:
         self.using = using
+        self.schema_keys = schema_keys
+
+    def check_writable(self, key: str) -> None:
+        if key in RESERVED_KEYS and not self.schema_keys:
+            raise ModificationNotAllowed(
+                f"the setting {key!r} belongs to the schema manager and cannot be "
+                "changed by hand; `python manage.py schema migrate` and "
+                "`python manage.py schema repair` keep it right"
+            )
 
     def _rows(self):
         return DbSetting.objects.using(self.using)
@@ -120,8 +144,11 @@ class SettingsManager:
 
         :raises InputValidationError: for a bad key, a value that is not JSON,
             or a description that is not a string; nothing is written then.
+        :raises ModificationNotAllowed: for a key of :data:`RESERVED_KEYS`,
+            unless this manager writes schema keys.
         """
         validate_key(key)
+        self.check_writable(key)
         validate_json_value(value)
         if description is not None:
             if not isinstance(description, str):
@@ -151,8 +178,11 @@ class SettingsManager:
 
         :raises NotExistent: if there is no such setting.
         :raises InputValidationError: if ``key`` cannot name a setting.
+        :raises ModificationNotAllowed: for a key of :data:`RESERVED_KEYS`,
+            unless this manager writes schema keys.
         """
         validate_key(key)
+        self.check_writable(key)
         deleted, _ = self._rows().filter(key=key).delete()
         if not deleted:
             raise NotExistent(f"no setting with key {key!r}")

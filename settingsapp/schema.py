@@ -51,10 +51,15 @@ from django.db.migrations.loader import MigrationLoader
 from django.db.migrations.recorder import MigrationRecorder
 
 from aiidasite.exceptions import IncompatibleDatabaseSchema, NotExistent
-from settingsapp.manager import SettingsManager
+from settingsapp.manager import (
+    SCHEMA_GENERATION_KEY,
+    SCHEMA_VERSION_KEY,
+    SettingsManager,
+)
 
-SCHEMA_VERSION_KEY = "db|schemaversion"
-SCHEMA_GENERATION_KEY = "schema_generation"
+__all__ = ["SCHEMA_GENERATION_KEY", "SCHEMA_VERSION_KEY", "BackendManager"]
+
+REPAIR_COMMAND = "python manage.py schema repair"
 FIRST_GENERATION = 1
 # Raise by one, and add a GenerationReset to GENERATION_RESETS, when the
 # project's migrations are squashed and the replaced files deleted.
@@ -85,6 +90,14 @@ class GenerationReset:
 
 
 GENERATION_RESETS: tuple[GenerationReset, ...] = ()
+
+
+def _is_generation(value: Any) -> bool:
+    return (
+        isinstance(value, int)
+        and not isinstance(value, bool)
+        and value >= FIRST_GENERATION
+    )
 
 
 class SchemaState(enum.StrEnum):
@@ -124,11 +137,19 @@ class SchemaStatus:
         """One sentence for an error message or a status line."""
         if self.state is SchemaState.AHEAD:
             if self.database_generation > self.code_generation:
-                return (
+                text = (
                     f"the database is at schema generation "
                     f"{self.database_generation}, newer than this code's "
                     f"generation {self.code_generation}: use a newer release"
                 )
+                if not self.unknown:
+                    # No migration of a newer release: the number was set
+                    # by hand.
+                    text += (
+                        "; if none migrated it (this code knows every "
+                        f"migration it applied), run `{REPAIR_COMMAND}`"
+                    )
+                return text
             names = ", ".join(f"{app}.{name}" for app, name in self.unknown)
             return (
                 f"the database schema is newer than this code: it has applied "
@@ -205,7 +226,8 @@ class BackendManager:
         return self.generation
 
     def get_settings_manager(self) -> SettingsManager:
-        return SettingsManager(using=self.using)
+        """A settings manager that may write the schema's own keys."""
+        return SettingsManager(using=self.using, schema_keys=True)
 
     # -- the code ----------------------------------------------------------
 
@@ -270,8 +292,19 @@ class BackendManager:
         )
 
     def get_schema_generation_database(self) -> int:
-        """The generation recorded in the database (the first one if none)."""
-        return int(self._stored(SCHEMA_GENERATION_KEY, FIRST_GENERATION))
+        """The generation recorded in the database (the first one if none).
+
+        :raises IncompatibleDatabaseSchema: if the stored value is not a
+            generation (a whole number from 1); ``schema repair`` fixes it.
+        """
+        value = self._stored(SCHEMA_GENERATION_KEY, FIRST_GENERATION)
+        if not _is_generation(value):
+            raise IncompatibleDatabaseSchema(
+                f"the stored setting {SCHEMA_GENERATION_KEY!r} is {value!r}, not a "
+                f"schema generation (a whole number from {FIRST_GENERATION}): "
+                f"run `{REPAIR_COMMAND}`"
+            )
+        return value
 
     def set_schema_generation_database(self, generation: int) -> None:
         """:raises NotExistent: if the settings table does not exist."""
@@ -306,18 +339,22 @@ class BackendManager:
         """The latest applied migration of each project app (``django_migrations``)."""
         return self._applied_version(MigrationExecutor(self.connection))
 
-    def status(self) -> SchemaStatus:
-        """Compare the database with the code."""
-        executor = MigrationExecutor(self.connection)
-        loader = executor.loader
+    def _unknown_migrations(self, loader: MigrationLoader) -> list[MigrationKey]:
+        """Applied migrations of project apps that the code does not know."""
         apps_ = self._schema_apps(loader)
-        applied = set(loader.applied_migrations)
         known = self._known_migrations(loader)
-        unknown = sorted(
+        return sorted(
             key
             for key in MigrationRecorder(self.connection).applied_migrations()
             if key[0] in apps_ and key not in known
         )
+
+    def status(self) -> SchemaStatus:
+        """Compare the database with the code."""
+        executor = MigrationExecutor(self.connection)
+        loader = executor.loader
+        applied = set(loader.applied_migrations)
+        unknown = self._unknown_migrations(loader)
         # Every app counts for "behind": migrate applies them all.
         targets = loader.graph.leaf_nodes()
         unapplied = [
@@ -372,6 +409,36 @@ class BackendManager:
         self.set_schema_version_database(self.get_schema_version_applied())
         if SCHEMA_GENERATION_KEY not in self.get_settings_manager():
             self.set_schema_generation_database(self.generation)
+
+    def repair(self) -> SchemaVersion:
+        """Rewrite the schema's own settings from ``django_migrations``.
+
+        For a database whose ``schema_generation`` or ``db|schemaversion`` was
+        changed by hand: the version is recorded anew, and a generation that
+        is not a number, or is newer than the code's, becomes the code's
+        generation; an older valid generation stays for ``schema migrate`` to
+        reset. Returns the version recorded.
+
+        :raises IncompatibleDatabaseSchema: if the database has applied
+            migrations this code does not know (a newer release migrated it);
+            nothing is changed then.
+        :raises NotExistent: if the settings table does not exist.
+        """
+        executor = MigrationExecutor(self.connection)
+        unknown = self._unknown_migrations(executor.loader)
+        if unknown:
+            names = ", ".join(f"{app}.{name}" for app, name in unknown)
+            raise IncompatibleDatabaseSchema(
+                f"the database has applied migrations this code does not know "
+                f"({names}): a newer release migrated it; use that release"
+            )
+        version = self._applied_version(executor)
+        stored = self._stored(SCHEMA_GENERATION_KEY, FIRST_GENERATION)
+        with transaction.atomic(using=self.using):
+            if not _is_generation(stored) or stored > self.generation:
+                self.set_schema_generation_database(self.generation)
+            self.set_schema_version_database(version)
+        return version
 
     # -- generations -------------------------------------------------------
 

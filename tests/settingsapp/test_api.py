@@ -43,7 +43,7 @@ def test_list_is_paginated_and_ordered_by_key(user_client):
 @pytest.mark.parametrize(
     "key",
     [
-        "db|schemaversion",
+        "db|other",
         "a.b.c",
         "path/to/key",
         "x|y/z.",

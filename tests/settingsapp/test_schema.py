@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import functools
+
 import pytest
 from django.core.checks import Error, Warning
 from django.core.management import call_command
@@ -113,9 +115,11 @@ def test_check_is_a_warning_when_the_database_is_behind(backend):
     assert "manage.py migrate" in messages[0].hint
 
 
-def test_check_is_an_error_when_the_generation_needs_a_reset():
-    backend = BackendManager(generation=SCHEMA_GENERATION)
-    backend.set_schema_generation_database(SCHEMA_GENERATION - 1)
+def test_check_is_an_error_when_the_generation_needs_a_reset(monkeypatch):
+    # Code one generation ahead of the database (generations start at 1).
+    newer_code = functools.partial(BackendManager, generation=SCHEMA_GENERATION + 1)
+    monkeypatch.setattr("settingsapp.checks.BackendManager", newer_code)
+    BackendManager().set_schema_generation_database(SCHEMA_GENERATION)
     messages = check_schema_version(databases=["default"])
     assert [message.id for message in messages] == ["settingsapp.E002"]
     assert "schema migrate" in messages[0].hint

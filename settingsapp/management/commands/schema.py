@@ -17,7 +17,8 @@ class Command(BaseCommand):
     help = (
         "Show how the database schema compares with the code's (status), or "
         "bring it up to date, resetting its schema generation first if needed "
-        "(migrate)."
+        "(migrate), or record the schema's settings anew after they were "
+        "changed by hand (repair)."
     )
     # This command is how a database the checks refuse gets repaired.
     requires_system_checks: list[str] = []
@@ -28,12 +29,19 @@ class Command(BaseCommand):
         status = actions.add_parser("status", help="compare database and code")
         status.add_argument("--format", choices=["text", "json"], default="text")
         actions.add_parser("migrate", help="reset the generation and migrate")
+        actions.add_parser(
+            "repair",
+            help="record the schema version and generation anew from the "
+            "applied migrations, after they were changed by hand",
+        )
 
     def handle(self, *args: Any, **options: Any) -> None:
         manager = BackendManager(options["database"])
         try:
             if options["action"] == "status":
                 self.show_status(manager.status(), options["format"])
+            elif options["action"] == "repair":
+                self.repair(manager)
             else:
                 self.migrate(manager, options["verbosity"])
         except (AiidaSiteError, ConnectionDoesNotExist) as exc:
@@ -64,6 +72,14 @@ class Command(BaseCommand):
             self.stdout.write(f"not applied: {app}.{name}")
         for app, name in status.unknown:
             self.stdout.write(f"unknown to the code: {app}.{name}")
+
+    def repair(self, manager: BackendManager) -> None:
+        version = manager.repair()
+        self.stdout.write(
+            f"recorded schema generation {manager.get_schema_generation_database()}"
+        )
+        for app, name in sorted(version.items()):
+            self.stdout.write(f"{app}: {name}")
 
     def migrate(self, manager: BackendManager, verbosity: int) -> None:
         # The raw stream: a second OutputWrapper would end "Applying x..." lines.
