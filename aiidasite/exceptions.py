@@ -79,3 +79,9 @@ class ObjectInUse(AiidaSiteError):
     nodes)."""
 
     status_code = 409
+
+
+class PermissionDenied(AiidaSiteError):
+    """The user may not change an object that belongs to another user."""
+
+    status_code = 403

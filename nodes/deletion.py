@@ -8,11 +8,13 @@ repository objects no remaining node references go once it commits.
 from __future__ import annotations
 
 from collections.abc import Iterable
+from typing import Any
 
 from django.db import transaction
 
+from aiidasite.exceptions import PermissionDenied
 from nodes import bulk, files
-from nodes.models import LinkType
+from nodes.models import DbNode, LinkType
 
 ALWAYS_FORWARD = (LinkType.INPUT_CALC, LinkType.INPUT_WORK)
 ALWAYS_BACKWARD = (
@@ -30,6 +32,7 @@ def delete_nodes(
     create_forward: bool = True,
     call_calc_forward: bool = True,
     call_work_forward: bool = True,
+    user: Any = None,
 ) -> set[int]:
     """Delete ``pks`` and every node AiiDA's deletion rules take with them.
 
@@ -39,7 +42,12 @@ def delete_nodes(
     (``create_forward``) and a workflow's callees (``call_*_forward``).
     Returns the pks deleted, or that would be with ``dry_run``.
 
+    ``user``, when given, is who asks: unless staff, every node the rules take
+    must be theirs.
+
     :raises NotExistent: if one of ``pks`` does not exist (nothing deleted).
+    :raises PermissionDenied: if the rules take nodes of another user than a
+        non-staff ``user`` (nothing deleted, also with ``dry_run``).
     """
     start = {int(pk) for pk in pks}
     forward = list(ALWAYS_FORWARD)
@@ -52,9 +60,27 @@ def delete_nodes(
     with transaction.atomic():
         bulk.existing_node_types(start)
         found = bulk.closure(start, forward, list(ALWAYS_BACKWARD))
+        if user is not None and not user.is_staff:
+            refuse_foreign_nodes(found, user)
         if not dry_run:
             delete_nodes_and_connections(found)
     return found
+
+
+def refuse_foreign_nodes(pks: set[int], user: Any) -> None:
+    """:raises PermissionDenied: if a node of ``pks`` belongs to another user."""
+    count, first = 0, None
+    for chunk in bulk.chunked(sorted(pks)):
+        foreign = DbNode.objects.filter(pk__in=chunk).exclude(user_id=user.pk)
+        found = list(foreign.order_by("pk").values_list("pk", flat=True)[:1])
+        if found:
+            count += foreign.count()
+            first = found[0] if first is None else first
+    if count:
+        raise PermissionDenied(
+            f"deleting would take {count} node(s) of other users (first: pk "
+            f"{first}); only their owners or staff may delete them"
+        )
 
 
 def delete_nodes_and_connections(pks: Iterable[int]) -> None:

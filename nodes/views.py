@@ -25,6 +25,7 @@ from aiidasite.api import LargeTablePagination, StandardPagination
 from aiidasite.downloads import safe_filename
 from aiidasite.exceptions import InputValidationError
 from aiidasite.parameters import FormParser, JSONParser, MultiPartParser
+from aiidasite.permissions import IsOwnerOrStaff
 from nodes import services
 from nodes.filters import GroupFilterSet, LinkFilterSet, NodeFilterSet
 from nodes.models import DbGroup, DbLink, DbNode
@@ -104,6 +105,7 @@ class NodeDetailView(APIView):
     extras; DELETE with AiiDA's traversal rules."""
 
     parser_classes = [JSONParser]
+    permission_classes = [IsOwnerOrStaff]
 
     @extend_schema(parameters=[NODE_ID], responses={200: NodeSerializer})
     def get(self, request: Request, identifier: str) -> Response:
@@ -123,6 +125,7 @@ class NodeDetailView(APIView):
         if not isinstance(replace, bool):
             raise InputValidationError("replace must be true or false")
         node = services.node_get(identifier=identifier)
+        self.check_object_permissions(request, node)
         node = services.node_update(node=node, changes=changes, replace_extras=replace)
         return Response(NodeSerializer(node).data)
 
@@ -135,11 +138,16 @@ class NodeDetailView(APIView):
         query.is_valid(raise_exception=True)
         options = dict(query.validated_data)
         node = services.node_get(identifier=identifier)
+        self.check_object_permissions(request, node)
         dry_run = options.pop("dry_run")
         # Counted first: once deleted, the comments and logs are gone.
-        found = services.delete_nodes([node.pk], dry_run=True, **options)
+        found = services.delete_nodes(
+            [node.pk], dry_run=True, user=request.user, **options
+        )
         dependents = services.deletion_dependents(found)
-        deleted = services.delete_nodes([node.pk], dry_run=dry_run, **options)
+        deleted = services.delete_nodes(
+            [node.pk], dry_run=dry_run, user=request.user, **options
+        )
         return Response(
             {
                 "dry_run": dry_run,
@@ -259,6 +267,7 @@ class GroupViewSet(
     """Groups of nodes, and their members under ``nodes/``."""
 
     serializer_class = GroupSerializer
+    permission_classes = [IsOwnerOrStaff]
     pagination_class = StandardPagination
     filterset_class = GroupFilterSet
     ordering_fields = ["id", "label", "time"]
