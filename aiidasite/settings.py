@@ -230,6 +230,12 @@ AIIDASITE_REPOSITORY = {
     "OPTIONS": {"folder": str(AIIDASITE_REPOSITORY_PATH)},
 }
 
+# Archives downloaded by anonymous clients carry users with placeholder
+# e-mails and no names (AiiDA's own exports carry both).
+AIIDASITE_HIDE_EMAILS_FROM_ANONYMOUS = env_bool(
+    "AIIDASITE_HIDE_EMAILS_FROM_ANONYMOUS", True
+)
+
 # Row cap and per-statement time limit of POST /api/v1/querybuilder/.
 AIIDASITE_QUERY_MAX_ROWS = env_int("AIIDASITE_QUERY_MAX_ROWS", 10_000)
 AIIDASITE_QUERY_TIMEOUT_MS = env_int("AIIDASITE_QUERY_TIMEOUT_MS", 30_000)

@@ -171,12 +171,17 @@ class ArchiveWriter:
             self.insert("db_dbgroup_dbnodes", [m for m in members if m[1] in pks])
         return users
 
-    def write_users(self, pks: set[int]) -> None:
+    def write_users(self, pks: set[int], *, hide_emails: bool = False) -> None:
         rows = []
         users = get_user_model().objects
         for user in (
             u for c in bulk.chunked(sorted(pks)) for u in users.filter(pk__in=c)
         ):
+            if hide_emails:
+                # AiiDA requires a distinct e-mail per user; this one names
+                # nobody (.invalid is reserved, RFC 2606).
+                rows.append((user.pk, f"user-{user.pk}@hidden.invalid", "", "", ""))
+                continue
             # AiiDA identifies users by e-mail, which it requires.
             email = user.email or f"{user.get_username()}@localhost"
             rows.append((user.pk, email, user.first_name, user.last_name, ""))
@@ -245,12 +250,14 @@ def archive_export(
     everything: bool = False,
     overwrite: bool = False,
     parents: bool = False,
+    hide_emails: bool = False,
     progress: bool = False,
 ) -> ExportSummary:
     """Write the chosen nodes and groups, with their provenance, to ``path``.
 
     ``path`` is the caller's choice, taken as given; its folder must exist
-    unless ``parents`` asks to create it.
+    unless ``parents`` asks to create it. ``hide_emails`` writes users with
+    placeholder e-mails and no names.
 
     :raises NotExistent: a node or group asked for does not exist.
     :raises InputValidationError: nothing was asked for, ``path`` exists and
@@ -269,7 +276,7 @@ def archive_export(
         users, keys = writer.write_nodes(sorted(pks))
         summary.links = writer.write_links(pks)
         users |= writer.write_groups(groups, pks)
-        writer.write_users(users)
+        writer.write_users(users, hide_emails=hide_emails)
         summary.users, summary.files = len(users), len(keys)
         # Written aside and moved in place, so a failed export leaves no half file.
         partial = target.with_name(f".{target.name}.partial")

@@ -2,10 +2,13 @@
 
 from __future__ import annotations
 
-import os
+import contextlib
+import re
 import shutil
 import tempfile
+from collections.abc import Iterator
 
+from django.conf import settings
 from django.http import FileResponse
 from drf_spectacular.types import OpenApiTypes
 from drf_spectacular.utils import OpenApiParameter, extend_schema
@@ -15,9 +18,9 @@ from rest_framework.response import Response
 from rest_framework.views import APIView
 
 from aiidasite.downloads import safe_filename
-from aiidasite.exceptions import InputValidationError
+from aiidasite.exceptions import AiidaSiteError, InputValidationError
 from aiidasite.parameters import MultiPartParser
-from aiidasite.tempdirs import owned_tempdir
+from aiidasite.tempdirs import owned_tempdir, temp_root
 from archives import services
 
 
@@ -46,6 +49,30 @@ class StaffWritesOnly(permissions.BasePermission):
         return bool(request.user and request.user.is_staff)
 
 
+@contextlib.contextmanager
+def server_paths_hidden(names: dict[str, str] | None = None) -> Iterator[None]:
+    """Errors raised inside name no temporary file of the server.
+
+    ``names`` maps paths to what the client is told instead; any other path
+    in the temporary folder becomes ``<temporary file>``.
+    """
+    try:
+        yield
+    except AiidaSiteError as exc:
+        text = str(exc)
+        for path, name in (names or {}).items():
+            text = text.replace(path, name)
+        for root in {str(temp_root()), tempfile.gettempdir()}:
+            text = re.sub(re.escape(root) + r"/[^\s'\",:;)]*", "<temporary file>", text)
+        raise type(exc)(text) from None
+
+
+def hide_emails(request: Request) -> bool:
+    """Whether users' e-mails stay out of this request's download."""
+    anonymous = not (request.user and request.user.is_authenticated)
+    return anonymous and settings.AIIDASITE_HIDE_EMAILS_FROM_ANONYMOUS
+
+
 class ArchiveView(APIView):
     """Import an uploaded archive (staff), or export a group as an archive."""
 
@@ -63,9 +90,11 @@ class ArchiveView(APIView):
         if not label:
             raise InputValidationError("give ?group=LABEL to export a group")
         # The label is a user's text: it names the download, never a path.
-        with tempfile.TemporaryDirectory(prefix="aiidasite-export-") as tmp:
-            path = os.path.join(tmp, "export.aiida")
-            services.archive_export(path, group_labels=[label])
+        with owned_tempdir("export") as folder, server_paths_hidden():
+            path = str(folder / "export.aiida")
+            services.archive_export(
+                path, group_labels=[label], hide_emails=hide_emails(request)
+            )
             handle = open(path, "rb")  # closed by FileResponse
         # The open handle keeps the unlinked file readable until it is sent.
         return FileResponse(
@@ -87,6 +116,7 @@ class ArchiveView(APIView):
             copy = folder / "upload.aiida"
             with copy.open("wb") as handle:
                 shutil.copyfileobj(upload.validated_data["file"], handle, 1024 * 1024)
-            summary = services.archive_import(str(copy))
+            with server_paths_hidden({str(copy): "the upload"}):
+                summary = services.archive_import(str(copy))
         code = status.HTTP_201_CREATED if summary.changed else status.HTTP_200_OK
         return Response(ImportSummarySerializer(summary).data, status=code)

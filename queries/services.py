@@ -12,7 +12,7 @@ from django.conf import settings
 from django.contrib.auth import get_user_model
 from django.db import connections, transaction
 
-from aiidasite.exceptions import InputValidationError, NotExistent
+from aiidasite.exceptions import InputValidationError, NotExistent, PermissionDenied
 from aiidasite.identifiers import pk_from_text
 from aiidasite.limits import MAX_JSON_DEPTH, json_depth
 from queries.builder import QueryBuilder
@@ -49,12 +49,28 @@ def user_pk_get(*, user: str | int) -> int:
     return pk
 
 
-def statistics_get(*, user: str | int | None = None) -> dict[str, Any]:
+# Matches no user: what an unknown user's statistics are computed for.
+NO_USER_PK = 0
+
+
+def statistics_get(
+    *, user: str | int | None = None, unknown_user_empty: bool = False
+) -> dict[str, Any]:
     """Creation statistics of every node, or of one user's (pk or username).
 
-    :raises NotExistent: no such user.
+    With ``unknown_user_empty`` an unknown user gets the statistics of a user
+    without nodes, so the answer does not tell which usernames exist.
+
+    :raises NotExistent: no such user (unless ``unknown_user_empty``).
     """
-    user_pk = user_pk_get(user=user) if user not in (None, "") else None
+    user_pk = None
+    if user not in (None, ""):
+        try:
+            user_pk = user_pk_get(user=user)
+        except NotExistent:
+            if not unknown_user_empty:
+                raise
+            user_pk = NO_USER_PK
     return QueryManager().get_creation_statistics(user_pk=user_pk)
 
 
@@ -63,12 +79,23 @@ def bands_list(
     past_days: int | None = None,
     groups: list[str] | None = None,
     user: str | int | None = None,
+    unknown_user_empty: bool = False,
 ) -> list[dict[str, Any]]:
     """BandsData with the formula of their nearest structure; ``user`` None: all.
 
-    :raises NotExistent: no such user or group.
+    With ``unknown_user_empty`` an unknown user has no bands (as for
+    :func:`statistics_get`).
+
+    :raises NotExistent: no such group, or user (unless ``unknown_user_empty``).
     """
-    user_pk = user_pk_get(user=user) if user not in (None, "") else None
+    user_pk = None
+    if user not in (None, ""):
+        try:
+            user_pk = user_pk_get(user=user)
+        except NotExistent:
+            if not unknown_user_empty:
+                raise
+            user_pk = NO_USER_PK
     return QueryManager().get_bands_and_parents_structure(
         past_days=past_days, groups=groups or None, user_pk=user_pk
     )
@@ -119,9 +146,16 @@ class QueryResults:
     """
 
     def __init__(
-        self, query: QueryBuilder, *, max_rows: int, timeout_ms: int, alias: str
+        self,
+        query: QueryBuilder,
+        *,
+        max_rows: int,
+        timeout_ms: int,
+        alias: str,
+        hidden_email_tags: tuple[str, ...] = (),
     ) -> None:
         data = query.as_dict()
+        self._hidden_email_tags = hidden_email_tags
         self._query = query
         self._alias = alias
         self._timeout_ms = timeout_ms
@@ -151,18 +185,30 @@ class QueryResults:
         if end <= begin:
             return []
         with statement_timeout(self._alias, self._timeout_ms):
-            return self._window(begin, end).dict()
+            rows = self._window(begin, end).dict()
+        for row in rows:
+            for tag in self._hidden_email_tags:
+                values = row.get(tag, {})
+                for fields in (values, values.get("*")):
+                    if isinstance(fields, dict) and "email" in fields:
+                        fields["email"] = None
+        return rows
 
 
-def query_results(*, query: Any, alias: str = "default") -> QueryResults:
+def query_results(
+    *, query: Any, alias: str = "default", hide_emails: bool = False
+) -> QueryResults:
     """The rows of the JSON ``query`` (see :mod:`queries.builder`), capped.
 
     The cap (``AIIDASITE_QUERY_MAX_ROWS``, default 10,000) and the statement
     timeout (``AIIDASITE_QUERY_TIMEOUT_MS``, default 30,000) come from the
     settings. A query without an order is ordered by its first entity's id,
-    so pages do not overlap.
+    so pages do not overlap. With ``hide_emails`` users' e-mails come out as
+    ``None`` and may not be filtered or ordered on.
 
     :raises InputValidationError: a malformed query.
+    :raises PermissionDenied: with ``hide_emails``, a filter or order on
+        users' e-mails.
     """
     builder = QueryBuilder.from_dict(query, alias=alias)
     if not builder.as_dict()["order_by"] and not builder.as_dict()["distinct"]:
@@ -172,7 +218,34 @@ def query_results(*, query: Any, alias: str = "default") -> QueryResults:
         max_rows=getattr(settings, "AIIDASITE_QUERY_MAX_ROWS", DEFAULT_MAX_ROWS),
         timeout_ms=getattr(settings, "AIIDASITE_QUERY_TIMEOUT_MS", DEFAULT_TIMEOUT_MS),
         alias=alias,
+        hidden_email_tags=_email_tags(builder) if hide_emails else (),
     )
+
+
+def _email_tags(builder: QueryBuilder) -> tuple[str, ...]:
+    """The tags of users in ``builder``, refusing filters and orders on e-mail.
+
+    :raises PermissionDenied: a filter or order on a user's e-mail.
+    """
+    data = builder.as_dict()
+    tags = tuple(tag for tag, kind in builder._tags.items() if kind == "user")
+    orders = [item.get(tag) for item in data["order_by"] for tag in tags]
+    for spec in [data["filters"].get(tag) for tag in tags] + orders:
+        if _names_email(spec):
+            raise PermissionDenied("only staff may filter or order users by e-mail")
+    return tags
+
+
+def _names_email(spec: Any) -> bool:
+    """Whether a filter or order spec has ``email`` among its field keys."""
+    if isinstance(spec, dict):
+        return any(
+            str(key).split(".", 1)[0] == "email" or _names_email(value)
+            for key, value in spec.items()
+        )
+    if isinstance(spec, list):
+        return any(_names_email(item) for item in spec)
+    return False
 
 
 def query_parse(*, text: str, source: str = "the query") -> QueryBuilder:

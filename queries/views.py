@@ -34,7 +34,11 @@ class StatisticsView(APIView):
     def get(self, request: Request) -> Response:
         params = serializers.StatisticsQuerySerializer(data=request.query_params)
         params.is_valid(raise_exception=True)
-        return Response(services.statistics_get(user=params.validated_data.get("user")))
+        return Response(
+            services.statistics_get(
+                user=params.validated_data.get("user"), unknown_user_empty=True
+            )
+        )
 
 
 class QueryBuilderView(APIView):
@@ -55,7 +59,9 @@ class QueryBuilderView(APIView):
         ],
     )
     def post(self, request: Request) -> Response:
-        results = services.query_results(query=request.data)
+        results = services.query_results(
+            query=request.data, hide_emails=not request.user.is_staff
+        )
         paginator = StandardPagination()
         page = paginator.paginate_queryset(results, request, view=self)
         return paginator.get_paginated_response(page)
@@ -85,6 +91,7 @@ class BandsView(APIView):
             past_days=data.get("past_days"),
             groups=data.get("group"),
             user=None if data["all_users"] else data.get("user"),
+            unknown_user_empty=True,
         )
         paginator = StandardPagination()
         page = paginator.paginate_queryset(rows, request, view=self)

@@ -38,10 +38,16 @@ def test_statistics_of_everyone_and_of_one_user(api_client, graph, django_user_m
     )
 
 
-def test_statistics_of_an_unknown_user_is_404(api_client):
-    response = api_client.get("/api/v1/statistics/?user=nobody")
-    assert response.status_code == 404
-    assert response.json() == {"detail": "no user 'nobody'"}
+def test_statistics_of_an_unknown_user_are_those_of_a_user_without_nodes(
+    api_client, graph, django_user_model
+):
+    django_user_model.objects.create_user(username="idle")
+    graph.node(INT)
+    unknown = api_client.get("/api/v1/statistics/?user=nobody")
+    idle = api_client.get("/api/v1/statistics/?user=idle")
+    assert unknown.status_code == idle.status_code == 200
+    assert unknown.json() == idle.json()
+    assert unknown.json()["total"] == 0
 
 
 def test_querybuilder_pages_through_rows(client, graph):
