@@ -85,3 +85,9 @@ class PermissionDenied(AiidaSiteError):
     """The user may not change an object that belongs to another user."""
 
     status_code = 403
+
+
+class RequestTooLarge(AiidaSiteError):
+    """A request body or an uploaded file is larger than the site accepts."""
+
+    status_code = 413

@@ -161,6 +161,7 @@ MIDDLEWARE = [
     "django.middleware.security.SecurityMiddleware",
     # Serves collectstatic's files under gunicorn, where DEBUG is off.
     "whitenoise.middleware.WhiteNoiseMiddleware",
+    "aiidasite.uploads.RequestSizeMiddleware",
     "settingsapp.middleware.SchemaVersionMiddleware",
     "django.contrib.sessions.middleware.SessionMiddleware",
     "django.middleware.common.CommonMiddleware",
@@ -235,6 +236,19 @@ AIIDASITE_REPOSITORY = {
 AIIDASITE_HIDE_EMAILS_FROM_ANONYMOUS = env_bool(
     "AIIDASITE_HIDE_EMAILS_FROM_ANONYMOUS", True
 )
+
+# Largest request body and largest uploaded file, in MiB (aiidasite.uploads).
+AIIDASITE_UPLOAD_MAX_REQUEST_BYTES = (
+    env_int("AIIDASITE_UPLOAD_MAX_REQUEST_MIB", 1024) * 1024 * 1024
+)
+AIIDASITE_UPLOAD_MAX_FILE_BYTES = (
+    env_int("AIIDASITE_UPLOAD_MAX_FILE_MIB", 1024) * 1024 * 1024
+)
+FILE_UPLOAD_HANDLERS = [
+    "aiidasite.uploads.FileSizeLimitHandler",
+    "django.core.files.uploadhandler.MemoryFileUploadHandler",
+    "django.core.files.uploadhandler.TemporaryFileUploadHandler",
+]
 
 # Row cap and per-statement time limit of POST /api/v1/querybuilder/.
 AIIDASITE_QUERY_MAX_ROWS = env_int("AIIDASITE_QUERY_MAX_ROWS", 10_000)

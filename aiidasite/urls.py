@@ -35,5 +35,7 @@ urlpatterns = [
     path("api/redoc/", SpectacularRedocView.as_view(url_name="schema"), name="redoc"),
 ]
 
+handler400 = "aiidasite.views.bad_request"
+handler403 = "aiidasite.views.permission_denied"
 handler404 = "aiidasite.views.page_not_found"
 handler500 = "aiidasite.views.server_error"

@@ -2,6 +2,12 @@
 
 from __future__ import annotations
 
+from django.core.exceptions import (
+    DisallowedHost,
+    RequestDataTooBig,
+    TooManyFieldsSent,
+    TooManyFilesSent,
+)
 from django.http import HttpRequest, HttpResponse, JsonResponse
 from django.urls import NoReverseMatch, reverse
 from django.views import defaults
@@ -43,6 +49,34 @@ def api_root(request: Request, format: str | None = None) -> Response:
         except NoReverseMatch:
             continue
     return Response(links)
+
+
+def bad_request(request: HttpRequest, exception: Exception) -> HttpResponse:
+    """Django's own refusals (bad Host, too many fields, a body past
+    DATA_UPLOAD_MAX_MEMORY_SIZE) as JSON for API clients; 413 for size."""
+    if not request.path.startswith("/api/"):
+        return defaults.bad_request(request, exception)
+    if isinstance(exception, RequestDataTooBig):
+        return JsonResponse(
+            {"detail": "The request body is larger than this site accepts."},
+            status=status.HTTP_413_REQUEST_ENTITY_TOO_LARGE,
+        )
+    if isinstance(exception, TooManyFieldsSent | TooManyFilesSent):
+        detail = "The request has more fields or files than this site accepts."
+    elif isinstance(exception, DisallowedHost):
+        detail = "The Host header names no host this site serves."
+    else:
+        detail = "Bad request."
+    return JsonResponse({"detail": detail}, status=status.HTTP_400_BAD_REQUEST)
+
+
+def permission_denied(request: HttpRequest, exception: Exception) -> HttpResponse:
+    if request.path.startswith("/api/"):
+        return JsonResponse(
+            {"detail": "You do not have permission to perform this action."},
+            status=status.HTTP_403_FORBIDDEN,
+        )
+    return defaults.permission_denied(request, exception)
 
 
 def page_not_found(request: HttpRequest, exception: Exception) -> HttpResponse:

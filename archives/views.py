@@ -19,8 +19,8 @@ from rest_framework.views import APIView
 
 from aiidasite.downloads import safe_filename
 from aiidasite.exceptions import AiidaSiteError, InputValidationError
-from aiidasite.parameters import MultiPartParser
 from aiidasite.tempdirs import owned_tempdir, temp_root
+from aiidasite.uploads import StrictMultiPartParser
 from archives import services
 
 
@@ -77,7 +77,7 @@ class ArchiveView(APIView):
     """Import an uploaded archive (staff), or export a group as an archive."""
 
     permission_classes = [StaffWritesOnly]
-    parser_classes = [MultiPartParser]
+    parser_classes = [StrictMultiPartParser]
 
     @extend_schema(
         parameters=[

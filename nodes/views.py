@@ -24,8 +24,9 @@ from rest_framework.views import APIView
 from aiidasite.api import LargeTablePagination, StandardPagination
 from aiidasite.downloads import safe_filename
 from aiidasite.exceptions import InputValidationError
-from aiidasite.parameters import FormParser, JSONParser, MultiPartParser
+from aiidasite.parameters import FormParser, JSONParser
 from aiidasite.permissions import IsOwnerOrStaff
+from aiidasite.uploads import StrictMultiPartParser
 from nodes import services
 from nodes.filters import GroupFilterSet, LinkFilterSet, NodeFilterSet
 from nodes.models import DbGroup, DbLink, DbNode
@@ -79,7 +80,7 @@ class NodeListView(generics.ListCreateAPIView):
     pagination_class = LargeTablePagination
     filterset_class = NodeFilterSet
     ordering_fields = ["label", "ctime", "mtime", "node_type", "id"]
-    parser_classes = [JSONParser, MultiPartParser, FormParser]
+    parser_classes = [JSONParser, StrictMultiPartParser, FormParser]
 
     @extend_schema(request=NodeCreateSerializer, responses={201: NodeSerializer})
     def post(self, request: Request, *args: Any, **kwargs: Any) -> Response:
