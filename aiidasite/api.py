@@ -22,7 +22,32 @@ def exception_handler(exc: Exception, context: dict[str, Any]) -> Response | Non
         return Response({"detail": str(exc)}, status=exc.status_code)
     if is_timeout(exc):
         return Response({"detail": timeout_detail()}, status=503)
-    return drf_exception_handler(exc, context)
+    response = drf_exception_handler(exc, context)
+    if response is not None and not (
+        isinstance(response.data, dict) and "detail" in response.data
+    ):
+        # A serializer's errors by field keep their keys and gain the one
+        # "detail" every error has.
+        fields = response.data if isinstance(response.data, dict) else {}
+        response.data = {"detail": first_message(response.data), **fields}
+    return response
+
+
+def first_message(errors: Any, where: str = "") -> str:
+    """``"field: message"`` for the first error in DRF's nested error data
+    (lists of items hold ``{}`` for the valid ones)."""
+    if isinstance(errors, dict):
+        for key, value in errors.items():
+            if value:
+                name = "" if key == "non_field_errors" else str(key)
+                return first_message(value, ".".join(p for p in (where, name) if p))
+    elif isinstance(errors, list):
+        for item in errors:
+            if item:
+                return first_message(item, where)
+    else:
+        return f"{where}: {errors}" if where else str(errors)
+    return f"{where}: invalid" if where else "invalid input"
 
 
 class StandardPagination(PageNumberPagination):

@@ -316,7 +316,7 @@ REST_FRAMEWORK = {
         "django_filters.rest_framework.DjangoFilterBackend",
         "aiidasite.pagination.OrderingFilter",
     ],
-    "DEFAULT_SCHEMA_CLASS": "drf_spectacular.openapi.AutoSchema",
+    "DEFAULT_SCHEMA_CLASS": "aiidasite.openapi.AutoSchema",
     "EXCEPTION_HANDLER": "aiidasite.api.exception_handler",
 }
 

@@ -52,6 +52,15 @@ class NodeListItemSerializer(NodeSummarySerializer):
         }
 
 
+class GroupMembersPageSerializer(serializers.Serializer):
+    """A numbered page of a group's members (the node list pages by cursor)."""
+
+    count = serializers.IntegerField()
+    next = serializers.URLField(allow_null=True)
+    previous = serializers.URLField(allow_null=True)
+    results = NodeSummarySerializer(many=True)
+
+
 class NodeSerializer(NodeSummarySerializer):
     """One node with everything it holds."""
 

@@ -34,6 +34,7 @@ from nodes.serializers import (
     DeleteQuerySerializer,
     DeleteResultSerializer,
     FileEntrySerializer,
+    GroupMembersPageSerializer,
     GroupMembersResultSerializer,
     GroupMembersSerializer,
     GroupSerializer,
@@ -253,9 +254,7 @@ class LinkListView(generics.ListAPIView):
 
 
 @extend_schema_view(
-    nodes=extend_schema(
-        methods=["GET"], responses={200: NodeSummarySerializer(many=True)}
-    ),
+    nodes=extend_schema(methods=["GET"], responses={200: GroupMembersPageSerializer}),
 )
 class GroupViewSet(
     mixins.ListModelMixin,

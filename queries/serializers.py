@@ -37,6 +37,13 @@ class BandsSerializer(serializers.Serializer):
     formula = serializers.CharField(allow_null=True)
 
 
+class BandsPageSerializer(serializers.Serializer):
+    count = serializers.IntegerField()
+    next = serializers.URLField(allow_null=True)
+    previous = serializers.URLField(allow_null=True)
+    results = BandsSerializer(many=True)
+
+
 class ClosestParentsInputSerializer(serializers.Serializer):
     pks = serializers.ListField(
         child=serializers.IntegerField(), min_length=1, max_length=100_000

@@ -76,7 +76,7 @@ class BandsView(APIView):
             OpenApiParameter("page", OpenApiTypes.INT, OpenApiParameter.QUERY),
             OpenApiParameter("page_size", OpenApiTypes.INT, OpenApiParameter.QUERY),
         ],
-        responses=serializers.BandsSerializer(many=True),
+        responses=serializers.BandsPageSerializer,
     )
     def get(self, request: Request) -> Response:
         params = serializers.BandsQuerySerializer(

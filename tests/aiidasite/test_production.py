@@ -100,3 +100,13 @@ def test_errors_show_no_debug_page(server):
 
     assert status == 404
     assert json.loads(body) == {"detail": "Not found."}
+
+
+def test_a_bad_host_is_a_json_400(server):
+    status, headers, body = fetch(f"{server}/api/v1/nodes/", Host="evil.example")
+
+    assert status == 400
+    assert headers["Content-Type"] == "application/json"
+    assert json.loads(body) == {
+        "detail": "The Host header names no host this site serves."
+    }
