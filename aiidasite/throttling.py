@@ -10,6 +10,8 @@ from __future__ import annotations
 
 from typing import Any
 
+from django.contrib.admin.forms import AdminAuthenticationForm
+from django.core.exceptions import ValidationError
 from drf_spectacular.authentication import BasicScheme
 from rest_framework import authentication, exceptions, throttling
 from rest_framework.request import Request
@@ -90,3 +92,19 @@ class ThrottledBasicScheme(BasicScheme):
     """The OpenAPI schema's name for :class:`ThrottledBasicAuthentication`."""
 
     target_class = ThrottledBasicAuthentication
+
+
+class ThrottledAdminLoginForm(AdminAuthenticationForm):
+    """The admin's login form, under the same failed-login rate as the API."""
+
+    def clean(self) -> dict[str, Any]:
+        guard = FailedLoginThrottle()
+        if not guard.allow_request(self.request, None):
+            raise ValidationError(
+                "Too many failed logins; try again later.", code="throttled"
+            )
+        try:
+            return super().clean()
+        except ValidationError:
+            guard.record_failure()
+            raise

@@ -8,6 +8,7 @@ from drf_spectacular.views import (
     SpectacularSwaggerView,
 )
 
+from aiidasite.throttling import ThrottledAdminLoginForm
 from aiidasite.views import api_root
 from pictures.home import home
 
@@ -15,6 +16,8 @@ from pictures.home import home
 admin.site.site_header = "aiidasite"
 admin.site.site_title = "aiidasite admin"
 admin.site.index_title = "Provenance graph, groups and settings"
+
+admin.site.login_form = ThrottledAdminLoginForm
 
 api_v1 = [
     path("", api_root, name="api-root"),

@@ -5,6 +5,7 @@ from __future__ import annotations
 import base64
 
 import pytest
+from django.test import Client
 from rest_framework.test import APIClient
 
 pytestmark = pytest.mark.django_db
@@ -80,3 +81,26 @@ def test_without_rates_nothing_is_throttled(settings):
     client = APIClient()
 
     assert {client.get("/api/v1/nodes/").status_code for _ in range(30)} == {200}
+
+
+def test_admin_login_guessing_is_throttled_too(settings, django_user_model):
+    rates(settings, login="3/minute")
+    django_user_model.objects.create_user("root", password="right", is_staff=True)
+    client = Client(REMOTE_ADDR="10.0.0.9")
+
+    def login(password):
+        return client.post("/admin/login/", {"username": "root", "password": password})
+
+    guesses = [login("wrong") for _ in range(3)]
+    refused = login("right")
+
+    assert all(g.status_code == 200 for g in guesses)
+    assert "Too many failed logins" in refused.content.decode()
+    assert "_auth_user_id" not in client.session
+    other = Client(REMOTE_ADDR="10.0.0.10")
+    assert (
+        other.post(
+            "/admin/login/", {"username": "root", "password": "right"}
+        ).status_code
+        == 302
+    )
