@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import os
+import shlex
 import stat
 import subprocess
 import sys
@@ -12,15 +13,20 @@ import pytest
 
 ROOT = Path(__file__).resolve().parents[2]
 
-# The environment README's "Production" section documents for HTTPS sites.
-PRODUCTION = {
-    "SECURE_HSTS_SECONDS": "31536000",
-    "SECURE_HSTS_INCLUDE_SUBDOMAINS": "true",
-    "SECURE_HSTS_PRELOAD": "true",
-    "SECURE_SSL_REDIRECT": "true",
-    "SESSION_COOKIE_SECURE": "true",
-    "CSRF_COOKIE_SECURE": "true",
-}
+
+def documented_environment() -> dict[str, str]:
+    """The variables README's "Production" section exports (the database
+    aside: its host exists only in the example)."""
+    text = (ROOT / "README.md").read_text().split("## Production", 1)[1]
+    command = text.split("```sh", 1)[1].split("```", 1)[0]
+    export = command.split("export ", 1)[1].split("\n.venv", 1)[0]
+    words = shlex.split(export.replace("\\\n", " "))
+    env = dict(word.split("=", 1) for word in words)
+    env.pop("DATABASE_URL")
+    return env
+
+
+PRODUCTION = documented_environment()
 SWITCHES = ("DEBUG", "SECRET_KEY", "DATABASE_URL", *PRODUCTION)
 
 
