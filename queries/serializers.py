@@ -19,7 +19,8 @@ class StatisticsSerializer(serializers.Serializer):
 
 
 class BandsQuerySerializer(serializers.Serializer):
-    past_days = serializers.IntegerField(required=False, min_value=1)
+    # About a thousand years: the cut-off date must exist in the calendar.
+    past_days = serializers.IntegerField(required=False, min_value=1, max_value=365_000)
     group = serializers.ListField(
         child=serializers.CharField(), required=False, help_text="Label or pk."
     )
