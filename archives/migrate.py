@@ -21,6 +21,7 @@ from tqdm import tqdm
 
 from aiidasite.exceptions import InputValidationError
 from archives import format as fmt
+from archives.exporter import check_target
 from archives.reader import ArchiveReader, open_archive
 
 COMPRESSION_LEVEL = 6
@@ -45,21 +46,22 @@ def archive_migrate(
     target: str,
     *,
     overwrite: bool = False,
+    parents: bool = False,
     skip_dangling_links: bool = False,
     progress: bool = False,
 ) -> MigrateSummary:
     """Write the archive at ``source`` (any version) to ``target`` as ``main_0001``.
 
+    ``target``'s folder must exist unless ``parents`` asks to create it.
+
     :raises InputValidationError: ``target`` exists and ``overwrite`` is off,
-        or is ``source`` itself.
+        is ``source`` itself or a folder, or its folder is missing and
+        ``parents`` is off.
     :raises CorruptArchive: ``source`` is unreadable, of an unknown version or
         inconsistent; ``target`` is left as it was.
     """
     destination = Path(target)
-    if destination.exists() and not overwrite:
-        raise InputValidationError(
-            f"{destination} exists; choose --overwrite to replace"
-        )
+    check_target(destination, overwrite=overwrite, parents=parents)
     if destination.exists() and destination.resolve() == Path(source).resolve():
         raise InputValidationError("the migrated archive must go to another file")
     with open_archive(
@@ -75,7 +77,8 @@ def archive_migrate(
         )
         keys = sorted(reader.object_keys())
         summary.files = len(keys)
-        destination.parent.mkdir(parents=True, exist_ok=True)
+        if parents:
+            destination.parent.mkdir(parents=True, exist_ok=True)
         partial = destination.with_name(f".{destination.name}.partial")
         try:
             write_archive(reader, partial, keys, progress=progress)

@@ -144,3 +144,17 @@ def test_downloaded_file_names_are_plain(api_client, owner):
 )
 def test_safe_filename_keeps_plain_names_only(text, expected):
     assert safe_filename(text, suffix=".aiida", fallback="group") == expected
+
+
+def test_archive_migrate_creates_missing_folders_only_when_asked(tmp_path, owner):
+    group_with_a_node(owner, "g")
+    source = tmp_path / "source.aiida"
+    call_command("archive", "export", str(source), "--groups", "g")
+    target = tmp_path / "missing" / "out.aiida"
+
+    with pytest.raises(CommandError, match="does not exist; choose --parents"):
+        call_command("archive", "migrate", str(source), str(target))
+    assert not (tmp_path / "missing").exists()
+
+    call_command("archive", "migrate", str(source), str(target), "--parents")
+    assert zipfile.is_zipfile(target)

@@ -58,6 +58,9 @@ class Command(BaseCommand):
         mig.add_argument("input", metavar="IN")
         mig.add_argument("output", metavar="OUT")
         mig.add_argument(
+            "--parents", action="store_true", help="create OUT's missing parent folders"
+        )
+        mig.add_argument(
             "--overwrite", action="store_true", help="replace OUT if it exists"
         )
         mig.add_argument(
@@ -132,6 +135,7 @@ class Command(BaseCommand):
             options["input"],
             options["output"],
             overwrite=options["overwrite"],
+            parents=options["parents"],
             skip_dangling_links=options["skip_dangling_links"],
             progress=progress,
         )
