@@ -2,7 +2,10 @@
 
 The exported set grows from the nodes asked for by AiiDA's export rules
 (``format.EXPORT_RULES``): the inputs and creators of what is exported come
-along, so the provenance of every exported node is complete.
+along, so the provenance of every exported node is complete. The computers
+of exported nodes always come along, and so, as ``verdi archive create``
+does by default, do their comments and log records; auth infos only when
+asked for, as they may hold credentials.
 """
 
 from __future__ import annotations
@@ -26,9 +29,13 @@ from aiidasite.exceptions import InputValidationError, NotExistent
 from aiidasite.identifiers import MAX_PK
 from aiidasite.tempdirs import owned_tempdir
 from archives import format as fmt
+from comments.models import DbComment
+from computers.models import DbAuthInfo, DbComputer
+from logs.models import DbLog
 from nodes import bulk
 from nodes.models import DbGroup, DbLink, DbNode
 from repository import get_backend, iter_keys
+from users.models import UserProfile
 
 COMPRESSION_LEVEL = 6
 
@@ -41,6 +48,10 @@ class ExportSummary:
     groups: int = 0
     users: int = 0
     files: int = 0
+    computers: int = 0
+    authinfos: int = 0
+    comments: int = 0
+    logs: int = 0
 
     def as_dict(self) -> dict[str, Any]:
         return asdict(self)
@@ -103,11 +114,14 @@ class ArchiveWriter:
 
     def write_nodes(self, pks: list[int]) -> tuple[set[int], set[str]]:
         users, keys = set(), set()
+        self.computers: set[int] = set()
         bar = tqdm(total=len(pks), desc="Nodes", disable=not self.progress)
         for chunk in bulk.chunked(pks):
             rows = []
             for node in DbNode.objects.filter(pk__in=chunk).order_by("pk"):
                 users.add(node.user_id)
+                if node.dbcomputer_id is not None:
+                    self.computers.add(node.dbcomputer_id)
                 keys.update(iter_keys(node.repository_metadata))
                 rows.append(
                     (
@@ -122,7 +136,7 @@ class ArchiveWriter:
                         fmt.dump_json(node.attributes),
                         fmt.dump_json(node.extras),
                         fmt.dump_json(node.repository_metadata),
-                        None,
+                        node.dbcomputer_id,
                         node.user_id,
                     )
                 )
@@ -171,8 +185,95 @@ class ArchiveWriter:
             self.insert("db_dbgroup_dbnodes", [m for m in members if m[1] in pks])
         return users
 
+    def write_computers(self) -> int:
+        rows = [
+            (
+                computer.pk,
+                str(computer.uuid),
+                computer.label,
+                computer.hostname,
+                computer.description,
+                computer.scheduler_type,
+                computer.transport_type,
+                fmt.dump_json(computer.metadata),
+            )
+            for computer in DbComputer.objects.filter(
+                pk__in=sorted(self.computers)
+            ).order_by("pk")
+        ]
+        self.insert("db_dbcomputer", rows)
+        return len(rows)
+
+    def write_authinfos(self) -> tuple[int, set[int]]:
+        """The auth infos of the exported computers: their count and users."""
+        infos = DbAuthInfo.objects.filter(
+            dbcomputer_id__in=sorted(self.computers)
+        ).order_by("pk")
+        self.insert(
+            "db_dbauthinfo",
+            [
+                (
+                    info.pk,
+                    info.aiidauser_id,
+                    info.dbcomputer_id,
+                    fmt.dump_json(info.metadata),
+                    fmt.dump_json(info.auth_params),
+                    info.enabled,
+                )
+                for info in infos
+            ],
+        )
+        return len(infos), {info.aiidauser_id for info in infos}
+
+    def write_comments(self, pks: list[int]) -> tuple[int, set[int]]:
+        """The comments on the exported nodes: their count and authors."""
+        count, users = 0, set()
+        for chunk in bulk.chunked(pks):
+            comments = DbComment.objects.filter(dbnode_id__in=chunk).order_by("pk")
+            rows = [
+                (
+                    comment.pk,
+                    str(comment.uuid),
+                    comment.dbnode_id,
+                    fmt.format_time(comment.ctime),
+                    fmt.format_time(comment.mtime),
+                    comment.user_id,
+                    comment.content,
+                )
+                for comment in comments
+            ]
+            self.insert("db_dbcomment", rows)
+            users.update(row[5] for row in rows)
+            count += len(rows)
+        return count, users
+
+    def write_logs(self, pks: list[int]) -> int:
+        count = 0
+        for chunk in bulk.chunked(pks):
+            rows = [
+                (
+                    log.pk,
+                    str(log.uuid),
+                    fmt.format_time(log.time),
+                    log.loggername,
+                    log.levelname,
+                    log.dbnode_id,
+                    log.message,
+                    fmt.dump_json(log.metadata),
+                )
+                for log in DbLog.objects.filter(dbnode_id__in=chunk).order_by("pk")
+            ]
+            self.insert("db_dblog", rows)
+            count += len(rows)
+        return count
+
     def write_users(self, pks: set[int], *, hide_emails: bool = False) -> None:
         rows = []
+        institutions = dict(
+            UserProfile.objects.filter(user_id__in=sorted(pks)).values_list(
+                "user_id", "institution"
+            )
+        )
         users = get_user_model().objects
         for user in (
             u for c in bulk.chunked(sorted(pks)) for u in users.filter(pk__in=c)
@@ -184,10 +285,20 @@ class ArchiveWriter:
                 continue
             # AiiDA identifies users by e-mail, which it requires.
             email = user.email or f"{user.get_username()}@localhost"
-            rows.append((user.pk, email, user.first_name, user.last_name, ""))
+            rows.append(
+                (
+                    user.pk,
+                    email,
+                    user.first_name,
+                    user.last_name,
+                    institutions.get(user.pk, ""),
+                )
+            )
         self.insert("db_dbuser", rows)
 
-    def write_zip(self, target: Path, keys: set[str]) -> None:
+    def write_zip(
+        self, target: Path, keys: set[str], parameters: dict[str, Any]
+    ) -> None:
         self.db.commit()
         self.db.close()
         backend = get_backend()
@@ -198,7 +309,10 @@ class ArchiveWriter:
             "key_format": fmt.KEY_FORMAT,
             "compression": COMPRESSION_LEVEL,
             "ctime": dt.datetime.now().isoformat(),
-            "creation_parameters": {"graph_traversal_rules": fmt.EXPORT_RULES},
+            "creation_parameters": {
+                **parameters,
+                "graph_traversal_rules": fmt.EXPORT_RULES,
+            },
         }
         bar = tqdm(total=len(keys), desc="Files", disable=not self.progress)
         with zipfile.ZipFile(
@@ -251,13 +365,18 @@ def archive_export(
     overwrite: bool = False,
     parents: bool = False,
     hide_emails: bool = False,
+    include_comments: bool = True,
+    include_logs: bool = True,
+    include_authinfos: bool = False,
     progress: bool = False,
 ) -> ExportSummary:
     """Write the chosen nodes and groups, with their provenance, to ``path``.
 
     ``path`` is the caller's choice, taken as given; its folder must exist
     unless ``parents`` asks to create it. ``hide_emails`` writes users with
-    placeholder e-mails and no names.
+    placeholder e-mails and no names. The nodes' computers always come along;
+    their comments and log records unless switched off, their computers' auth
+    infos only when asked for (``verdi archive create`` has the same defaults).
 
     :raises NotExistent: a node or group asked for does not exist.
     :raises InputValidationError: nothing was asked for, ``path`` exists and
@@ -276,6 +395,18 @@ def archive_export(
         users, keys = writer.write_nodes(sorted(pks))
         summary.links = writer.write_links(pks)
         users |= writer.write_groups(groups, pks)
+        if everything:
+            # As aiida-core's "everything": computers no node uses too.
+            writer.computers.update(DbComputer.objects.values_list("pk", flat=True))
+        summary.computers = writer.write_computers()
+        if include_authinfos:
+            summary.authinfos, owners = writer.write_authinfos()
+            users |= owners
+        if include_comments:
+            summary.comments, authors = writer.write_comments(sorted(pks))
+            users |= authors
+        if include_logs:
+            summary.logs = writer.write_logs(sorted(pks))
         writer.write_users(users, hide_emails=hide_emails)
         summary.users, summary.files = len(users), len(keys)
         # Written aside and moved in place, so a failed export leaves no half file.
@@ -283,7 +414,15 @@ def archive_export(
         try:
             if parents:
                 target.parent.mkdir(parents=True, exist_ok=True)
-            writer.write_zip(partial, keys)
+            writer.write_zip(
+                partial,
+                keys,
+                {
+                    "include_authinfos": include_authinfos,
+                    "include_comments": include_comments,
+                    "include_logs": include_logs,
+                },
+            )
             os.replace(partial, target)
         except OSError as exc:
             raise InputValidationError(

@@ -1,4 +1,5 @@
-"""Importing an AiiDA archive: users, nodes, files, links, groups.
+"""Importing an AiiDA archive: users, computers, nodes, files, links,
+groups, auth infos, comments and logs.
 
 The import runs in one database transaction per archive and is idempotent by
 UUID: what exists already is matched, never duplicated. A node whose UUID
@@ -28,6 +29,7 @@ from aiidasite.exceptions import (
     UniquenessError,
 )
 from archives import format as fmt
+from archives import related
 from archives.reader import ArchiveReader, open_archive
 from nodes import bulk, validation
 from nodes import links as link_rules
@@ -36,6 +38,7 @@ from nodes.models import DbGroup, DbLink, DbNode
 from nodes.services import links_check_acyclic, links_touching
 from repository import get_backend, iter_keys
 from repository.services import storing_objects
+from users.models import UserProfile
 
 # Rows compared to decide whether an existing UUID holds the same node.
 IMMUTABLE_FIELDS = ("node_type", "process_type", "attributes", "repository_metadata")
@@ -44,6 +47,33 @@ IMMUTABLE_FIELDS = ("node_type", "process_type", "attributes", "repository_metad
 SMALL_OBJECT = 4 * 1024 * 1024
 # An error quotes at most this much of the value it refuses.
 MAX_DETAIL = 300
+# Node columns the importer writes: the service's, and the node's computer.
+NODE_COLUMNS = (*bulk.NODE_COLUMNS, "dbcomputer_id")
+# Archive tables the importer reads; rows in any other are named as not kept.
+IMPORTED_TABLES = (
+    "db_dbuser",
+    "db_dbcomputer",
+    "db_dbauthinfo",
+    "db_dbnode",
+    "db_dblink",
+    "db_dbgroup",
+    "db_dbgroup_dbnodes",
+    "db_dbcomment",
+    "db_dblog",
+)
+
+
+# Entity kinds with new and existing counts in a summary, in import order.
+ENTITY_KINDS = (
+    "users",
+    "computers",
+    "nodes",
+    "links",
+    "groups",
+    "authinfos",
+    "comments",
+    "logs",
+)
 
 
 @dataclass
@@ -58,14 +88,25 @@ class ImportSummary:
     files_new: int = 0
     files_existing: int = 0
     users_new: int = 0
+    users_existing: int = 0
+    computers_new: int = 0
+    computers_existing: int = 0
+    authinfos_new: int = 0
+    authinfos_existing: int = 0
+    comments_new: int = 0
+    comments_existing: int = 0
+    logs_new: int = 0
+    logs_existing: int = 0
     renamed_groups: list[str] = field(default_factory=list)
+    renamed_computers: list[str] = field(default_factory=list)
     # What the archive holds but the import left out, one line each.
     skipped: list[str] = field(default_factory=list)
 
     @property
     def changed(self) -> bool:
         return any(
-            (self.nodes_new, self.links_new, self.groups_new, self.memberships_new)
+            getattr(self, f"{kind}_new")
+            for kind in (*ENTITY_KINDS, "memberships", "files")
         )
 
     def as_dict(self) -> dict[str, Any]:
@@ -153,6 +194,7 @@ class ArchiveImporter:
         self.backend = get_backend()
         self.summary = ImportSummary(skipped=list(getattr(archive, "notes", [])))
         self.users: dict[int, int] = {}
+        self.computers: dict[int, int] = {}  # archive id -> our pk
         self.nodes: dict[int, int] = {}  # archive id -> our pk
         self.node_types: dict[int, str] = {}  # our pk -> node_type
         self.existing_nodes: set[int] = set()  # archive ids that were present
@@ -171,10 +213,19 @@ class ArchiveImporter:
         try:
             with storing_objects(), transaction.atomic():
                 self.import_users()
+                self.computers = related.import_computers(self.archive, self.summary)
                 self.import_nodes()
                 self.import_files()
                 self.import_links()
                 self.import_groups()
+                related.import_authinfos(
+                    self.archive, self.summary, self.users, self.computers
+                )
+                related.import_comments(
+                    self.archive, self.summary, self.users, self.nodes
+                )
+                related.import_logs(self.archive, self.summary, self.nodes)
+                self.name_what_is_not_imported()
         except BaseException:
             # Only what no committed node references: another writer may have
             # stored the same content meanwhile.
@@ -191,16 +242,33 @@ class ArchiveImporter:
                     email = validation.clean_email(row["email"])
                     first_name = validation.clean_text(row["first_name"], "first_name")
                     last_name = validation.clean_text(row["last_name"], "last_name")
+                    institution = validation.clean_text(
+                        row["institution"], "institution", validation.MAX_EMAIL
+                    )
                 user = model.objects.filter(email__iexact=email).order_by("pk").first()
                 if user is None:
+                    # An existing user's fields are never overwritten.
                     user = model.objects.create_user(
                         username=self.free_username(email),
                         email=email,
                         first_name=first_name[:150],
                         last_name=last_name[:150],
                     )
+                    if institution:
+                        UserProfile.objects.create(user=user, institution=institution)
                     self.summary.users_new += 1
+                else:
+                    self.summary.users_existing += 1
                 self.users[row["id"]] = user.pk
+
+    def name_what_is_not_imported(self) -> None:
+        """Name the rows of archive tables this importer does not read."""
+        for table in self.archive.table_names():
+            if table in IMPORTED_TABLES:
+                continue
+            count = self.archive.count(table)
+            if count:
+                self.summary.skipped.append(f"{table}: {count} row(s)")
 
     @staticmethod
     def free_username(email: str) -> str:
@@ -267,6 +335,7 @@ class ArchiveImporter:
             "ctime": parse_time(row["ctime"], "ctime"),
             "mtime": parse_time(row["mtime"], "mtime"),
             "user_id": self.users[row["user_id"]],
+            "dbcomputer_id": self.computer_pk(row["dbcomputer_id"]),
             "repository_metadata_text": tree_text,
             "keys": keys,
             # Compared with an existing node of the same uuid.
@@ -276,6 +345,19 @@ class ArchiveImporter:
             "repository_metadata": tree,
         }
 
+    def computer_pk(self, archive_id: Any) -> int | None:
+        """Our pk of the archive's computer ``archive_id`` (None for none).
+
+        :raises InputValidationError: if the archive does not hold it.
+        """
+        if archive_id is None:
+            return None
+        if archive_id not in self.computers:
+            raise InputValidationError(
+                f"refers to computer {archive_id!r}, which the archive does not hold"
+            )
+        return self.computers[archive_id]
+
     def insert_nodes(self, rows: list[dict[str, Any]]) -> None:
         """Insert checked rows, mapping their archive ids to our pks;
         building model instances would cost more than the insert itself."""
@@ -283,7 +365,9 @@ class ArchiveImporter:
             return
         try:
             with transaction.atomic():
-                pks = bulk.insert_nodes([self.node_values(row) for row in rows])
+                pks = bulk.insert_nodes(
+                    [self.node_values(row) for row in rows], NODE_COLUMNS
+                )
         except IntegrityError as exc:
             raise CorruptArchive(f"the archive's nodes clash: {exc}") from None
         for row, pk in zip(rows, pks, strict=True):
@@ -292,7 +376,7 @@ class ArchiveImporter:
             self.required_keys.update(row["keys"])
 
     def node_values(self, row: dict[str, Any]) -> tuple:
-        """The row in ``nodes.bulk.NODE_COLUMNS`` order."""
+        """The row in ``NODE_COLUMNS`` order."""
         columns = row["columns"]
         return (
             row["uuid"],
@@ -306,6 +390,7 @@ class ArchiveImporter:
             columns.attributes,
             columns.extras,
             row["repository_metadata_text"],
+            row["dbcomputer_id"],
         )
 
     def match_existing_nodes(self, rows: dict[str, dict[str, Any]]) -> list[Any]:

@@ -232,6 +232,11 @@ class ArchiveReader:
                     f"{', '.join(sorted(columns - present))}"
                 )
 
+    def table_names(self) -> list[str]:
+        """The tables of the archive's database."""
+        sql = "SELECT name FROM sqlite_master WHERE type = 'table' ORDER BY name"
+        return [row[0] for row in self.db.execute(sql)]
+
     def count(self, table: str) -> int:
         try:
             return self.db.execute(f"SELECT COUNT(*) FROM {table}").fetchone()[0]
@@ -323,6 +328,7 @@ class ArchiveReader:
                 "group_memberships": self.count("db_dbgroup_dbnodes"),
                 "users": self.count("db_dbuser"),
                 "computers": self.count("db_dbcomputer"),
+                "authinfos": self.count("db_dbauthinfo"),
                 "comments": self.count("db_dbcomment"),
                 "logs": self.count("db_dblog"),
                 "files": len(self.object_keys()),

@@ -152,9 +152,13 @@ def insert_rows(
     return found
 
 
-def insert_nodes(rows: Sequence[Sequence[Any]]) -> list[int]:
-    """INSERT node rows (``NODE_COLUMNS`` order, uuid first as 32 hex digits);
-    their new pks in the order of ``rows``."""
+def insert_nodes(
+    rows: Sequence[Sequence[Any]], columns: Sequence[str] = NODE_COLUMNS
+) -> list[int]:
+    """INSERT node rows (``columns`` order: ``NODE_COLUMNS``, optionally with
+    more such as ``dbcomputer_id``; uuid first as 32 hex digits); their new
+    pks in the order of ``rows``."""
+    tree = columns.index("repository_metadata")
     if connection.vendor == "postgresql":
         # Take the ids from the table's sequence, then COPY the rows with them:
         # PostgreSQL's fastest way in, and the order needs no matching.
@@ -167,15 +171,15 @@ def insert_nodes(rows: Sequence[Sequence[Any]]) -> list[int]:
             pks = [row[0] for row in statement.fetchall()]
         _copy_rows(
             NODE_TABLE,
-            ("id", *NODE_COLUMNS),
+            ("id", *columns),
             [(pk, *row) for pk, row in zip(pks, rows, strict=True)],
         )
     else:
         # SQLite hands RETURNING rows back in no promised order: match by uuid.
-        returned = insert_rows(NODE_TABLE, NODE_COLUMNS, rows, returning=("id", "uuid"))
+        returned = insert_rows(NODE_TABLE, columns, rows, returning=("id", "uuid"))
         pk_of_uuid = {str(value).replace("-", ""): pk for pk, value in returned}
         pks = [pk_of_uuid[row[0]] for row in rows]
-    insert_object_references((pk, row[-1]) for pk, row in zip(pks, rows, strict=True))
+    insert_object_references((pk, row[tree]) for pk, row in zip(pks, rows, strict=True))
     return pks
 
 

@@ -28,8 +28,8 @@ def test_import_prints_a_summary_then_reports_nothing_new(bands_archive):
     first = run("import", str(bands_archive))
     second = run("import", str(bands_archive))
 
-    assert "54 new nodes" in first
-    assert "14 files" in first
+    assert "nodes       54 new, 0 existing" in first
+    assert "files       14 new" in first
     assert "nothing new" in second
     assert DbNode.objects.count() == 54
 

@@ -9,6 +9,7 @@ from django.core.management.base import BaseCommand, CommandError
 
 from aiidasite.exceptions import AiidaSiteError
 from archives import services
+from archives.importer import ENTITY_KINDS
 
 
 class Command(BaseCommand):
@@ -48,6 +49,23 @@ class Command(BaseCommand):
             "--parents",
             action="store_true",
             help="create FILE's missing parent folders",
+        )
+        exp.add_argument(
+            "--no-comments",
+            dest="include_comments",
+            action="store_false",
+            help="leave the nodes' comments out",
+        )
+        exp.add_argument(
+            "--no-logs",
+            dest="include_logs",
+            action="store_false",
+            help="leave the nodes' log records out",
+        )
+        exp.add_argument(
+            "--include-authinfos",
+            action="store_true",
+            help="include the computers' auth infos (may hold credentials)",
         )
         ins = sub.add_parser("inspect", help="describe an archive without importing")
         ins.add_argument("file", metavar="FILE")
@@ -95,19 +113,23 @@ class Command(BaseCommand):
             self.write_skipped(summary.skipped)
             if not summary.changed:
                 self.stdout.write(f"{path}: nothing new, everything was present.")
-                continue
-            self.stdout.write(
-                self.style.SUCCESS(
-                    f"{path}: {summary.nodes_new} new nodes "
-                    f"({summary.nodes_existing} existing), {summary.links_new} "
-                    f"links, {summary.groups_new} new groups "
-                    f"({summary.memberships_new} memberships), {summary.files_new} "
-                    f"files ({summary.files_existing} present), "
-                    f"{summary.users_new} new users."
-                )
-            )
-            for rename in summary.renamed_groups:
-                self.stdout.write(f"  group label taken, imported as: {rename}")
+            else:
+                self.report_counts(path, summary)
+
+    def report_counts(self, path: str, summary: services.ImportSummary) -> None:
+        self.stdout.write(self.style.SUCCESS(f"{path}: imported"))
+        for kind in ENTITY_KINDS:
+            new = getattr(summary, f"{kind}_new")
+            existing = getattr(summary, f"{kind}_existing")
+            self.stdout.write(f"  {kind:<11} {new} new, {existing} existing")
+        self.stdout.write(f"  {'memberships':<11} {summary.memberships_new} new")
+        self.stdout.write(
+            f"  {'files':<11} {summary.files_new} new, {summary.files_existing} present"
+        )
+        for rename in summary.renamed_groups:
+            self.stdout.write(f"  group label taken, imported as: {rename}")
+        for rename in summary.renamed_computers:
+            self.stdout.write(f"  computer label taken, imported as: {rename}")
 
     def export_archive(self, options: dict, progress: bool) -> None:
         summary = services.archive_export(
@@ -117,12 +139,18 @@ class Command(BaseCommand):
             everything=options["all"],
             overwrite=options["overwrite"],
             parents=options["parents"],
+            include_comments=options["include_comments"],
+            include_logs=options["include_logs"],
+            include_authinfos=options["include_authinfos"],
             progress=progress,
         )
         self.stdout.write(
             self.style.SUCCESS(
                 f"Wrote {summary.path}: {summary.nodes} nodes, {summary.links} "
-                f"links, {summary.groups} groups, {summary.files} files."
+                f"links, {summary.groups} groups, {summary.users} users, "
+                f"{summary.computers} computers, {summary.authinfos} auth infos, "
+                f"{summary.comments} comments, {summary.logs} logs, "
+                f"{summary.files} files."
             )
         )
 
