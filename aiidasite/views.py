@@ -26,6 +26,7 @@ API_ROOT_ROUTES = (
     ("nodes", "node-list"),
     ("links", "link-list"),
     ("groups", "group-list"),
+    ("computers", "computer-list"),
     ("statistics", "statistics"),
     ("querybuilder", "querybuilder"),
     ("bands", "bands"),

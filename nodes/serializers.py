@@ -64,9 +64,17 @@ class GroupMembersPageSerializer(serializers.Serializer):
 class NodeSerializer(NodeSummarySerializer):
     """One node with everything it holds."""
 
+    computer = serializers.SlugRelatedField(
+        source="dbcomputer",
+        slug_field="label",
+        read_only=True,
+        help_text="label of the computer a calculation ran on or a code sits on",
+    )
+
     class Meta(NodeSummarySerializer.Meta):
         fields = [
             *NodeSummarySerializer.Meta.fields,
+            "computer",
             "description",
             "attributes",
             "extras",
