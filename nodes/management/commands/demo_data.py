@@ -14,6 +14,7 @@ from django.utils import timezone
 from tqdm import tqdm
 
 from aiidasite.exceptions import AiidaSiteError
+from computers.demo import demo_annotations_create
 from nodes import demo, services
 from nodes.models import DbNode
 
@@ -29,7 +30,8 @@ class Command(BaseCommand):
         "admin while DEBUG is on, else a random one that is printed) and a "
         "provenance graph of band-structure workflows on real crystals "
         "(structures, parameters, k-points, calculations, bands with .npy "
-        "files, retrieved folders, workflows, groups) spread over six days."
+        "files, retrieved folders, workflows, groups, computers, comments "
+        "and log records) spread over six days."
     )
 
     def add_arguments(self, parser: CommandParser) -> None:
@@ -63,12 +65,15 @@ class Command(BaseCommand):
                         user=user, size=nodes, now=timezone.now(), progress=bar.update
                     )
                     self.make_groups(user, made)
+                    extra = demo_annotations_create(user=user)
                 except AiidaSiteError as exc:
                     raise CommandError(str(exc)) from None
         total = DbNode.objects.count()
         self.stdout.write(
             self.style.SUCCESS(
-                f"Created {total} nodes in {units} band-structure workflows."
+                f"Created {total} nodes in {units} band-structure workflows, "
+                f"{extra['computers']} computers, {extra['comments']} comments "
+                f"and {extra['logs']} log records."
             )
         )
 

@@ -138,6 +138,10 @@ class Command(BaseCommand):
             "ctime": format_time(node.ctime),
             "mtime": format_time(node.mtime),
             "user": node.user.get_username(),
+            "computer": node.dbcomputer.label if node.dbcomputer_id else None,
+            # Comments and logs are other apps' rows that point at the node.
+            "comments": node.dbcomments.count(),
+            "logs": node.dblogs.count(),
             "attributes": node.attributes,
             "extras": node.extras,
             "incoming": [
@@ -154,7 +158,8 @@ class Command(BaseCommand):
             return
         for key in ("id", "uuid", "node_type", "process_type", "label", "ctime"):
             self.stdout.write(f"{key:<13} {data[key]}")
-        self.stdout.write(f"{'user':<13} {data['user']}")
+        for key in ("user", "computer", "comments", "logs"):
+            self.stdout.write(f"{key:<13} {data[key]}")
         for key in ("attributes", "extras"):
             self.stdout.write(f"{key:<13} {json.dumps(data[key], sort_keys=True)}")
         for direction in ("incoming", "outgoing"):
