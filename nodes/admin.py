@@ -27,6 +27,8 @@ from django.utils.safestring import SafeString
 
 from aiidasite.exceptions import AiidaSiteError
 from aiidasite.identifiers import MAX_PK, pk_from_text
+from comments.admin import CommentInline, save_inline_comments
+from logs.admin import LogInline
 from nodes import services, types
 from nodes.models import DbGroup, DbLink, DbNode
 from queries.graph import hill_formula
@@ -146,6 +148,7 @@ def delete_confirmation(
         "total": len(doomed),
         "hidden": max(0, len(doomed) - 500),
         "options": options,
+        "dependents": services.deletion_dependents(doomed),
     }
     return TemplateResponse(request, "admin/nodes/delete_nodes.html", context)
 
@@ -164,6 +167,8 @@ class DbNodeAdmin(admin.ModelAdmin):
     paginator = CappedCountPaginator
     ordering = ["-id"]
     actions = ["delete_with_rules"]
+    # Other apps' rows about the node, shown on its page.
+    inlines = [CommentInline, LogInline]
     fields = [
         "uuid",
         "node_type",
@@ -173,6 +178,7 @@ class DbNodeAdmin(admin.ModelAdmin):
         "ctime",
         "mtime",
         "user",
+        "computer",
         "attributes_pretty",
         "extras",
         "incoming_links",
@@ -186,6 +192,7 @@ class DbNodeAdmin(admin.ModelAdmin):
         "ctime",
         "mtime",
         "user",
+        "computer",
         "attributes_pretty",
         "incoming_links",
         "outgoing_links",
@@ -249,6 +256,24 @@ class DbNodeAdmin(admin.ModelAdmin):
     @admin.display(description="type", ordering="node_type")
     def kind(self, node: DbNode) -> str:
         return types.class_name(node.node_type)
+
+    @admin.display(description="computer")
+    def computer(self, node: DbNode) -> SafeString | str:
+        if node.dbcomputer_id is None:
+            return "none"
+        return format_html(
+            '<a href="{}">{}</a>',
+            reverse("admin:computers_dbcomputer_change", args=[node.dbcomputer_id]),
+            node.dbcomputer.label,
+        )
+
+    def save_formset(
+        self, request: HttpRequest, form: Any, formset: Any, change: bool
+    ) -> None:
+        if formset.model is CommentInline.model:
+            save_inline_comments(request, formset)
+        else:
+            super().save_formset(request, form, formset, change)
 
     @admin.display(description="attributes")
     def attributes_pretty(self, node: DbNode) -> SafeString:

@@ -73,7 +73,17 @@ def test_node_page_saves_label_and_extras_only(admin_client, chain):
     folder = chain[2]
     response = admin_client.post(
         f"/admin/nodes/dbnode/{folder.pk}/change/",
-        {"label": "renamed", "description": "", "extras": '{"k": 1}'},
+        {
+            "label": "renamed",
+            "description": "",
+            "extras": '{"k": 1}',
+            # The page's comment and log forms, as a browser sends them.
+            **{
+                f"{prefix}-{field}": "0"
+                for prefix in ("dbcomments", "dblogs")
+                for field in ("TOTAL_FORMS", "INITIAL_FORMS")
+            },
+        },
     )
     assert response.status_code == 302
     stored = DbNode.objects.get(pk=folder.pk)
