@@ -27,7 +27,9 @@ or as JSON (:meth:`QueryBuilder.from_dict` / :meth:`QueryBuilder.as_dict`)::
       "limit": 10, "offset": 0, "distinct": false
     }
 
-**Entities.** ``"node"``, ``"group"``, ``"user"``, ``"link"``; a node type
+**Entities.** ``"node"``, ``"group"``, ``"user"``, ``"link"``,
+``"computer"``, ``"authinfo"`` (no ``auth_params``), ``"comment"``,
+``"log"``; a node type
 string (``"data.core.structure.StructureData."``) or its class name
 (``"StructureData"``). A node type matches its subtypes (``"ArrayData"``
 matches ``BandsData``) unless ``subclassing`` is false; a string ending in a
@@ -37,9 +39,12 @@ lowercase segment (``"data.core."``) is a plain prefix.
 nodes take ``with_incoming`` (the other node, or link, points to this one),
 ``with_outgoing``, ``with_ancestors``, ``with_descendants`` (over ``create``
 and ``input_calc`` links, AiiDA's data provenance), ``with_group`` and
-``with_user``; groups take ``with_node`` and ``with_user``; users take
-``with_node`` and ``with_group``; links take ``with_incoming`` (the link's
-input node) and ``with_outgoing`` (its output node). Between two nodes the
+``with_user``, ``with_computer``, ``with_comment`` and ``with_log``; groups
+take ``with_node`` and ``with_user``; users take ``with_node``,
+``with_group`` and ``with_comment``; computers take ``with_node``; auth
+infos take ``with_computer`` and ``with_user``; comments take ``with_node``
+and ``with_user``; logs take ``with_node``; links take ``with_incoming``
+(the link's input node) and ``with_outgoing`` (its output node). Between two nodes the
 link is an edge tagged ``"<other>--<tag>"`` (or ``edge_tag``) that takes
 filters and projections of its own (``id``, ``label``, ``type``,
 ``input_id``, ``output_id``). ``outerjoin: true`` keeps the rows of the
@@ -270,6 +275,9 @@ class QueryBuilder:
         with_node: str | None = None,
         with_user: str | None = None,
         outerjoin: bool = False,
+        with_computer: str | None = None,
+        with_comment: str | None = None,
+        with_log: str | None = None,
     ) -> QueryBuilder:
         """Add an entity to the path, joined to an earlier one by one relation.
 
@@ -294,6 +302,9 @@ class QueryBuilder:
                 "with_group": with_group,
                 "with_node": with_node,
                 "with_user": with_user,
+                "with_computer": with_computer,
+                "with_comment": with_comment,
+                "with_log": with_log,
             }.items()
             if value is not None
         }

@@ -52,7 +52,7 @@ NODE_TYPES = (
 )
 NODE_TYPE_BY_CLASS = {t.rstrip(".").rsplit(".", 1)[-1]: t for t in NODE_TYPES}
 
-KINDS = ("node", "group", "user", "link")
+KINDS = ("node", "group", "user", "link", "computer", "authinfo", "comment", "log")
 # relation -> kinds of the entity it may name, per kind of the appended entity
 RELATIONS: dict[str, dict[str, tuple[str, ...]]] = {
     "node": {
@@ -62,10 +62,35 @@ RELATIONS: dict[str, dict[str, tuple[str, ...]]] = {
         "with_descendants": ("node",),
         "with_group": ("group",),
         "with_user": ("user",),
+        "with_computer": ("computer",),
+        "with_comment": ("comment",),
+        "with_log": ("log",),
     },
     "group": {"with_node": ("node",), "with_user": ("user",)},
-    "user": {"with_node": ("node",), "with_group": ("group",)},
+    "user": {
+        "with_node": ("node",),
+        "with_group": ("group",),
+        "with_comment": ("comment",),
+    },
     "link": {"with_incoming": ("node",), "with_outgoing": ("node",)},
+    "computer": {"with_node": ("node",)},
+    "authinfo": {"with_computer": ("computer",), "with_user": ("user",)},
+    "comment": {"with_node": ("node",), "with_user": ("user",)},
+    "log": {"with_node": ("node",)},
+}
+# Relations that are one foreign key: (appended kind, relation) -> (column of
+# the appended entity, column of the named one); as aiida-core's joiner has them.
+KEY_JOINS = {
+    ("node", "with_computer"): ("dbcomputer_id", "id"),
+    ("computer", "with_node"): ("id", "dbcomputer_id"),
+    ("node", "with_comment"): ("id", "dbnode_id"),
+    ("comment", "with_node"): ("dbnode_id", "id"),
+    ("node", "with_log"): ("id", "dbnode_id"),
+    ("log", "with_node"): ("dbnode_id", "id"),
+    ("user", "with_comment"): ("id", "user_id"),
+    ("comment", "with_user"): ("user_id", "id"),
+    ("authinfo", "with_computer"): ("dbcomputer_id", "id"),
+    ("authinfo", "with_user"): ("aiidauser_id", "id"),
 }
 RELATION_NAMES = (
     "with_incoming",
@@ -75,11 +100,16 @@ RELATION_NAMES = (
     "with_group",
     "with_node",
     "with_user",
+    "with_computer",
+    "with_comment",
+    "with_log",
 )
 # Fields a query may read; users expose no password or permission flags.
 FIELDS = {
     "user": ("id", "username", "email", "first_name", "last_name", "date_joined"),
     "link": ("id", "input_id", "output_id", "label", "type"),
+    # Credentials never leave the database through a query.
+    "authinfo": ("id", "aiidauser_id", "dbcomputer_id", "enabled", "metadata"),
 }
 PROVENANCE_LINK_TYPES = ("create", "input_calc")
 COMPARISONS = {"==": eq, ">": gt, ">=": ge, "<": lt, "<=": le}
@@ -275,12 +305,7 @@ class Compiler:
         self.probes: list[Any] = []
 
     def _table(self, kind: str) -> sa.Table:
-        return {
-            "node": self.tables.node,
-            "group": self.tables.group,
-            "user": self.tables.user,
-            "link": self.tables.link,
-        }[kind]
+        return getattr(self.tables, kind)
 
     def statement(self) -> tuple[sa.Select, list[Projection]]:
         path = self.builder._path
@@ -406,6 +431,9 @@ class Compiler:
         other = self.aliases[vertex.target]
         other_kind = self.kinds[vertex.target]
         relation = vertex.relation
+        if (vertex.kind, relation) in KEY_JOINS:
+            near, far = KEY_JOINS[vertex.kind, relation]
+            return source.join(table, table.c[near] == other.c[far])
         if (
             vertex.kind == "node"
             and other_kind == "node"

@@ -196,9 +196,16 @@ class QueryResults:
 
 
 def query_results(
-    *, query: Any, alias: str = "default", hide_emails: bool = False
+    *,
+    query: Any,
+    alias: str = "default",
+    hide_emails: bool = False,
+    staff: bool = True,
 ) -> QueryResults:
     """The rows of the JSON ``query`` (see :mod:`queries.builder`), capped.
+
+    Auth infos are for ``staff`` only: others asking for them get
+    :class:`~aiidasite.exceptions.NotExistent`, as if there were none.
 
     The cap (``AIIDASITE_QUERY_MAX_ROWS``, default 10,000) and the statement
     timeout (``AIIDASITE_QUERY_TIMEOUT_MS``, default 30,000) come from the
@@ -211,6 +218,8 @@ def query_results(
         users' e-mails.
     """
     builder = QueryBuilder.from_dict(query, alias=alias)
+    if not staff and builder.tags("authinfo"):
+        raise NotExistent("auth infos are shown to staff only")
     if not builder.as_dict()["order_by"] and not builder.as_dict()["distinct"]:
         builder.order_by({builder.tags()[0]: ["id"]})
     return QueryResults(

@@ -163,6 +163,10 @@ class Tables:
     link: sa.Table
     group: sa.Table
     group_nodes: sa.Table
+    computer: sa.Table
+    authinfo: sa.Table
+    comment: sa.Table
+    log: sa.Table
 
 
 @functools.cache
@@ -178,4 +182,8 @@ def get_tables() -> Tables:
         link=table_for(apps.get_model("nodes", "DbLink"), metadata),
         group=table_for(group_model, metadata),
         group_nodes=table_for(group_model.dbnodes.through, metadata),
+        computer=table_for(apps.get_model("computers", "DbComputer"), metadata),
+        authinfo=table_for(apps.get_model("computers", "DbAuthInfo"), metadata),
+        comment=table_for(apps.get_model("comments", "DbComment"), metadata),
+        log=table_for(apps.get_model("logs", "DbLog"), metadata),
     )

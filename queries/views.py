@@ -60,7 +60,9 @@ class QueryBuilderView(APIView):
     )
     def post(self, request: Request) -> Response:
         results = services.query_results(
-            query=request.data, hide_emails=not request.user.is_staff
+            query=request.data,
+            hide_emails=not request.user.is_staff,
+            staff=request.user.is_staff,
         )
         paginator = StandardPagination()
         page = paginator.paginate_queryset(results, request, view=self)
