@@ -12,12 +12,10 @@ from django.db.models import QuerySet
 from django.utils import timezone
 
 from aiidasite.exceptions import InputValidationError, NotExistent
+from aiidasite.identifiers import pk_from_text
 from comments.models import DbComment
 from nodes.models import DbNode
 from nodes.validation import clean_text
-
-# Primary keys are bigints.
-MAX_PK = 2**63
 
 
 def comments_of(*, node: DbNode) -> QuerySet[DbComment]:
@@ -33,8 +31,9 @@ def comment_get(*, pk: int | str) -> DbComment:
     """:raises NotExistent: if no comment has this pk."""
     text = str(pk).strip()
     comment = None
-    if text.isdigit() and int(text) < MAX_PK:
-        comment = DbComment.objects.select_related("user").filter(pk=int(text)).first()
+    number = pk_from_text(text)
+    if number is not None:
+        comment = DbComment.objects.select_related("user").filter(pk=number).first()
     if comment is None:
         raise NotExistent(f"no comment with pk {text}")
     return comment

@@ -24,6 +24,9 @@ def computer_get(*, identifier: int | str) -> DbComputer:
     :raises NotExistent: if no computer matches.
     """
     text = str(identifier).strip()
+    if "\x00" in text:
+        # No label holds one, and PostgreSQL refuses to compare with it.
+        raise NotExistent(f"no computer {text!r}")
     query = DbComputer.objects.all()
     computer = query.filter(label=text).first()
     pk = pk_from_text(text)

@@ -88,6 +88,12 @@ def test_others_cannot_change_a_comment_but_staff_can(
     assert client_of(staff).delete(url(graph, f"{comment.pk}/")).status_code == 204
 
 
+@pytest.mark.parametrize("odd", ["%C2%B2", "99999999999999999999999", "x"])
+def test_an_odd_comment_id_is_404(client_of, graph, odd):
+    response = client_of(graph["calc"].user).patch(url(graph, f"{odd}/"), {})
+    assert response.status_code == 404
+
+
 def test_a_comment_of_another_node_is_404(client_of, graph):
     comment = DbComment.objects.get()
     other = f"/api/v1/nodes/{graph['workflow'].pk}/comments/{comment.pk}/"

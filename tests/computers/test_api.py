@@ -35,6 +35,8 @@ def test_a_missing_computer_is_404(api_client, graph):
     response = api_client.get("/api/v1/computers/nowhere/")
     assert response.status_code == 404
     assert response.json() == {"detail": "no computer 'nowhere'"}
+    for odd in ("a%00b", "%C2%B2", "99999999999999999999999"):
+        assert api_client.get(f"/api/v1/computers/{odd}/").status_code == 404
 
 
 def test_auth_infos_never_reach_the_api(api_client, staff_client, graph):
