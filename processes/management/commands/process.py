@@ -1,4 +1,4 @@
-"""``manage.py process list|show``, as ``verdi process`` has them."""
+"""``manage.py process list|show|report``, as ``verdi process`` has them."""
 
 from __future__ import annotations
 
@@ -9,6 +9,9 @@ from django.core.management.base import BaseCommand, CommandError, CommandParser
 from django.utils.timesince import timesince
 
 from aiidasite.exceptions import AiidaSiteError
+from logs import report
+from logs.services import LEVELS, process_report
+from nodes.services import node_get
 from processes import services
 
 
@@ -21,7 +24,10 @@ def state_text(row: dict[str, Any]) -> str:
 
 
 class Command(BaseCommand):
-    help = "Processes: 'list' them (active ones unless --all) or 'show ID'."
+    help = (
+        "Processes: 'list' them (active ones unless --all), 'show ID', or "
+        "'report ID' (the log records of a process and of those it called)."
+    )
 
     def add_arguments(self, parser: CommandParser) -> None:
         actions = parser.add_subparsers(dest="action", required=True)
@@ -51,6 +57,22 @@ class Command(BaseCommand):
         show = actions.add_parser("show", help="one process and its neighbours")
         show.add_argument("identifier", help="pk, uuid or uuid prefix")
         show.add_argument("--format", choices=["text", "json"], default="text")
+        log = actions.add_parser(
+            "report", help="log records of a process and those it called"
+        )
+        log.add_argument("identifier", help="pk, uuid or uuid prefix")
+        log.add_argument(
+            "-l",
+            "--levelname",
+            default="REPORT",
+            type=str.upper,
+            choices=list(LEVELS),
+            help="lowest level shown (default REPORT)",
+        )
+        log.add_argument(
+            "-m", "--max-depth", type=int, help="levels of called processes shown"
+        )
+        log.add_argument("--format", choices=["text", "json"], default="text")
 
     def handle(self, *args: Any, action: str, **options: Any) -> None:
         try:
@@ -119,3 +141,23 @@ class Command(BaseCommand):
                     f"{item['label']:<24} {item['pk']:>8}  {item['type']}"
                 )
         self.stdout.write(f"\nLog messages: {data['log_count']}")
+
+    def process_report(
+        self,
+        *,
+        identifier: str,
+        levelname: str,
+        max_depth: int | None,
+        format: str,
+        **options: Any,
+    ) -> None:
+        entries = process_report(
+            node=node_get(identifier=identifier),
+            levelname=levelname,
+            max_depth=max_depth,
+        )
+        if format == "json":
+            self.stdout.write(json.dumps(report.report_data(entries), indent=2))
+            return
+        for line in report.report_lines(entries):
+            self.stdout.write(line)
