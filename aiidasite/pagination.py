@@ -32,7 +32,8 @@ from aiidasite.identifiers import MAX_PK
 
 class OrderingFilter(filters.OrderingFilter):
     """DRF's ordering filter on one field of ``ordering_fields`` (``-`` for
-    descending), refusing anything else with the list of what it takes."""
+    descending) then the id, refusing anything else with the list of what it
+    takes."""
 
     ordering_description = "One field to order by, '-' first for descending."
 
@@ -49,7 +50,11 @@ class OrderingFilter(filters.OrderingFilter):
             raise InputValidationError(
                 f"ordering {text!r} is not one of: {choices or 'none here'}"
             )
-        return [text.strip()]
+        term = text.strip()
+        if term.lstrip("-") == "id":
+            return [term]
+        # The primary key breaks ties, so numbered pages are stable too.
+        return [term, "-id" if term.startswith("-") else "id"]
 
 
 @dataclass(frozen=True)
@@ -116,8 +121,9 @@ class KeysetPagination(CursorPagination):
             if issubclass(backend, filters.OrderingFilter):
                 ordering = backend().get_ordering(request, queryset, view)
                 if ordering:
-                    return ordering[0]
-        return self.ordering
+                    return ordering if isinstance(ordering, str) else ordering[0]
+        ordering = self.ordering
+        return ordering if isinstance(ordering, str) else ordering[0]
 
     def _after(self, queryset: QuerySet, position: _Position, reverse: bool) -> Q:
         """Rows strictly after ``position`` in the order being read."""

@@ -72,6 +72,8 @@ setting_changed.connect(_reset_operations)
 
 
 def _body_keys(schema: dict[str, Any], components: dict[str, Any]) -> Any:
+    """The writable top-level keys of a request body's schema; None for a
+    free-form object."""
     if "$ref" in schema:
         schema = components.get(schema["$ref"].rsplit("/", 1)[-1], {})
     properties = schema.get("properties")
@@ -140,12 +142,15 @@ def operation_for(view: Callable[..., Any], method: str) -> Operation | None:
     GET)."""
     if method == "HEAD":
         method = "GET"
+    global _operations
     try:
         return operations().get((view, method))
     except Exception:
-        # A schema that cannot be built must not take the site down with it;
-        # /api/schema/ and the tests show the cause.
+        # A schema that cannot be built must not take the site down with it:
+        # said once, then nothing is checked; /api/schema/ and the tests show
+        # the cause.
         logger.exception("the OpenAPI schema could not be built")
+        _operations = {}
         return None
 
 

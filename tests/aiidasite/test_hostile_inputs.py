@@ -211,6 +211,16 @@ COMMANDS = [
     ["setting", "set", "deep", deep_json(400)],
     ["setting", "set", "big", BIG],
     ["archive", "export", "/nonexistent/dir/x.aiida", "--nodes", BIG],
+    ["archive", "import", "/nonexistent.aiida"],
+    ["archive", "inspect", "/"],
+    ["node", "repo", "cat", "²", "x"],
+    ["node", "delete", "١٢٣", "--dry-run"],
+    ["statistics", "--user", "²"],
+    ["bands", "list", "--past-days", "-5"],
+    ["closest_parents", "a\x00b"],
+    ["closest_parents", "١٢٣", "--node-type", "a\x00b"],
+    ["setting", "delete", "²"],
+    ["query", "/"],
 ]
 
 

@@ -5,7 +5,7 @@ from __future__ import annotations
 import pytest
 
 from nodes import services, types
-from nodes.models import DbLink, DbNode
+from nodes.models import DbGroup, DbLink, DbNode
 from nodes.services import NodeSpec
 
 pytestmark = pytest.mark.django_db
@@ -103,3 +103,16 @@ def test_a_cursor_not_written_by_the_site_is_400(api_client, tied_nodes, cursor)
     response = api_client.get(f"/api/v1/nodes/?ordering=ctime&cursor={cursor}")
     assert response.status_code == 400
     assert response.json() == {"detail": "invalid cursor"}
+
+
+def test_numbered_pages_break_ties_by_id(api_client, user):
+    for index in range(12):
+        services.group_create(user=user, label=f"g{index}")
+    DbGroup.objects.update(time=DbGroup.objects.first().time)
+    seen = []
+    for page in (1, 2, 3):
+        response = api_client.get(
+            f"/api/v1/groups/?ordering=-time&page_size=5&page={page}"
+        )
+        seen += [row["id"] for row in response.json()["results"]]
+    assert len(seen) == len(set(seen)) == 12
