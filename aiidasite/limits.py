@@ -24,3 +24,24 @@ def json_depth(value: Any) -> int:
             for item in containers
             for child in (item.values() if isinstance(item, dict) else item)
         ]
+
+
+# Integers both databases compare: SQLite's driver cannot even send a larger
+# one, PostgreSQL would compare it as numeric.
+INT64 = range(-(2**63), 2**63)
+
+
+def outside_int64(value: Any) -> int | None:
+    """The first integer in ``value`` (nested lists and objects included)
+    outside 64 bits, or None; iterative, like :func:`json_depth`."""
+    stack = [value]
+    while stack:
+        item = stack.pop()
+        if isinstance(item, dict):
+            stack.extend(item.values())
+        elif isinstance(item, list):
+            stack.extend(item)
+        elif isinstance(item, int) and not isinstance(item, bool):
+            if item not in INT64:
+                return item
+    return None

@@ -14,7 +14,7 @@ from django.db import connections, transaction
 
 from aiidasite.exceptions import InputValidationError, NotExistent, PermissionDenied
 from aiidasite.identifiers import pk_from_text
-from aiidasite.limits import MAX_JSON_DEPTH, json_depth
+from aiidasite.limits import MAX_JSON_DEPTH, json_depth, outside_int64
 from queries.builder import QueryBuilder
 from queries.manager import QueryManager
 
@@ -213,11 +213,12 @@ def query_results(
     so pages do not overlap. With ``hide_emails`` users' e-mails come out as
     ``None`` and may not be filtered or ordered on.
 
-    :raises InputValidationError: a malformed query.
+    :raises InputValidationError: a malformed query, or one holding an
+        integer beyond 64 bits.
     :raises PermissionDenied: with ``hide_emails``, a filter or order on
         users' e-mails.
     """
-    builder = QueryBuilder.from_dict(query, alias=alias)
+    builder = query_from_dict(query, alias=alias)
     if not staff and builder.tags("authinfo"):
         raise NotExistent("auth infos are shown to staff only")
     if not builder.as_dict()["order_by"] and not builder.as_dict()["distinct"]:
@@ -229,6 +230,20 @@ def query_results(
         alias=alias,
         hidden_email_tags=_email_tags(builder) if hide_emails else (),
     )
+
+
+def query_from_dict(query: Any, *, alias: str = "default") -> QueryBuilder:
+    """:meth:`QueryBuilder.from_dict`, refusing integers beyond 64 bits
+    (limits, offsets, filter values) that the databases compare differently.
+
+    :raises InputValidationError: a malformed query or such an integer.
+    """
+    big = outside_int64(query)
+    if big is not None:
+        raise InputValidationError(
+            f"{big} is beyond 64-bit integers, which queries cannot compare"
+        )
+    return QueryBuilder.from_dict(query, alias=alias)
 
 
 def _email_tags(builder: QueryBuilder) -> tuple[str, ...]:
@@ -274,4 +289,4 @@ def query_parse(*, text: str, source: str = "the query") -> QueryBuilder:
         raise InputValidationError(
             f"{source} nests deeper than {MAX_JSON_DEPTH} levels of lists and objects"
         )
-    return QueryBuilder.from_dict(data)
+    return query_from_dict(data)

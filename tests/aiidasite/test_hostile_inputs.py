@@ -278,3 +278,41 @@ def test_querybuilder_times_outside_the_calendar_are_answered(client, moment):
     }
     response = client.post("/api/v1/querybuilder/", query, format="json")
     assert answer_problem(response) is None, response.content
+
+
+@pytest.mark.parametrize(
+    "changes",
+    [
+        {"offset": int(BIG)},
+        {"limit": int(BIG)},
+        {"filters": {"node": {"id": {"in": [int(BIG)]}}}},
+        {"filters": {"node": {"id": {">": -int(BIG)}}}},
+        {"filters": {"node": {"attributes.v": {"==": int(BIG)}}}},
+        {"filters": {"node": {"attributes.v": {"<": float("1e300")}}}},
+        {"filters": {"node": {"label": {"like": "a\x00%"}}}},
+    ],
+    ids=lambda changes: json.dumps(changes, default=str)[:40],
+)
+def test_querybuilder_numbers_beyond_64_bits_are_answered(client, tmp_path, changes):
+    query = {"path": ["node"], "project": {"node": ["id"]}, **changes}
+    response = client.post("/api/v1/querybuilder/", query, format="json")
+    assert answer_problem(response) is None, response.content
+    file = tmp_path / "query.json"
+    file.write_text(json.dumps(query))
+    try:
+        call_command("query", str(file), stdout=StringIO())
+    except CommandError as exc:
+        assert "\n" not in str(exc).strip()
+    for page in ("page=" + BIG, "page_size=" + BIG):
+        response = client.post(f"/api/v1/querybuilder/?{page}", query, format="json")
+        assert answer_problem(response) is None, response.content
+
+
+def test_node_attributes_beyond_64_bits_are_kept_or_refused(client):
+    body = {"node_type": "Dict", "attributes": {"big": int(BIG), "neg": -int(BIG)}}
+    response = client.post("/api/v1/nodes/", body, format="json")
+    assert answer_problem(response) is None, response.content
+    if response.status_code == 201:
+        pk = response.json()["id"]
+        shown = client.get(f"/api/v1/nodes/{pk}/").json()["attributes"]
+        assert shown == {"big": int(BIG), "neg": -int(BIG)}
