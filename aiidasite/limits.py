@@ -31,17 +31,23 @@ def json_depth(value: Any) -> int:
 INT64 = range(-(2**63), 2**63)
 
 
-def outside_int64(value: Any) -> int | None:
-    """The first integer in ``value`` (nested lists and objects included)
-    outside 64 bits, or None; iterative, like :func:`json_depth`."""
+def uncomparable_value(value: Any) -> str | None:
+    """What in ``value`` (nested lists and objects included) the databases
+    cannot compare alike, in words, or None: an integer outside 64 bits, or
+    text holding NUL (PostgreSQL refuses it; no stored text holds one).
+    Iterative, like :func:`json_depth`."""
     stack = [value]
     while stack:
         item = stack.pop()
         if isinstance(item, dict):
+            stack.extend(item.keys())
             stack.extend(item.values())
         elif isinstance(item, list):
             stack.extend(item)
+        elif isinstance(item, str):
+            if "\x00" in item:
+                return f"the text {item!r} holds a NUL character"
         elif isinstance(item, int) and not isinstance(item, bool):
             if item not in INT64:
-                return item
+                return f"{item} is beyond 64-bit integers"
     return None

@@ -14,7 +14,7 @@ from django.db import connections, transaction
 
 from aiidasite.exceptions import InputValidationError, NotExistent, PermissionDenied
 from aiidasite.identifiers import pk_from_text
-from aiidasite.limits import MAX_JSON_DEPTH, json_depth, outside_int64
+from aiidasite.limits import MAX_JSON_DEPTH, json_depth, uncomparable_value
 from queries.builder import QueryBuilder
 from queries.manager import QueryManager
 
@@ -233,16 +233,15 @@ def query_results(
 
 
 def query_from_dict(query: Any, *, alias: str = "default") -> QueryBuilder:
-    """:meth:`QueryBuilder.from_dict`, refusing integers beyond 64 bits
-    (limits, offsets, filter values) that the databases compare differently.
+    """:meth:`QueryBuilder.from_dict`, refusing values the databases compare
+    differently: integers beyond 64 bits (limits, offsets, filter values) and
+    text holding NUL.
 
-    :raises InputValidationError: a malformed query or such an integer.
+    :raises InputValidationError: a malformed query or such a value.
     """
-    big = outside_int64(query)
-    if big is not None:
-        raise InputValidationError(
-            f"{big} is beyond 64-bit integers, which queries cannot compare"
-        )
+    problem = uncomparable_value(query)
+    if problem is not None:
+        raise InputValidationError(f"{problem}, which a query cannot compare")
     return QueryBuilder.from_dict(query, alias=alias)
 
 
