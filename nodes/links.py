@@ -47,6 +47,10 @@ UNIQUE_LABEL_AT_TARGET = frozenset({LinkType.INPUT_CALC, LinkType.INPUT_WORK})
 # Link types of which a target may have only one.
 ONE_PER_TARGET = frozenset({LinkType.CREATE, LinkType.CALL_CALC, LinkType.CALL_WORK})
 CALL_TYPES = frozenset({LinkType.CALL_CALC, LinkType.CALL_WORK})
+# The links of data provenance, which may never go round in a cycle; a
+# workflow may return one of its own inputs (aiida-core walks ancestors
+# along these types only).
+PROVENANCE_TYPES = frozenset({LinkType.CREATE, LinkType.INPUT_CALC})
 
 
 class Link(NamedTuple):
@@ -200,10 +204,11 @@ def check_links(
 def check_acyclic(links: Iterable[tuple[int, int]]) -> None:
     """Refuse ``(source, target)`` pairs that go round in a circle.
 
-    Provenance is a directed acyclic graph: AiiDA only links into unstored
-    nodes, so a cycle cannot arise there (``orm.Node.base.links.validate_incoming``);
-    writers that join stored nodes check it here. Kahn's algorithm, linear
-    in the number of links.
+    Callers pass the links of :data:`PROVENANCE_TYPES`: aiida-core refuses a
+    ``create`` or ``input`` link whose source descends from its target along
+    those types (``NodeLinks.validate_incoming`` in
+    ``aiida/orm/nodes/links.py``). Kahn's algorithm, linear in the number of
+    links.
 
     :raises StoringNotAllowed: naming nodes on or after a cycle.
     """

@@ -47,7 +47,7 @@ from nodes.files import (
     referenced_keys,
 )
 from nodes.links import Link
-from nodes.models import DbGroup, DbLink, DbNode, LinkType
+from nodes.models import DbGroup, DbLink, DbNode
 from nodes.validation import (
     clean_dict,
     clean_group_label,
@@ -449,7 +449,8 @@ def links_add_bulk(*, links: Iterable[Link | tuple[int, int, str, str]]) -> int:
 
 def links_check_acyclic(*, new: Sequence[Link], stored_targets: set[int]) -> None:
     """Refuse ``new`` links, just written in the open transaction, if they
-    close a provenance cycle.
+    close a cycle of data provenance (``create`` and ``input_calc`` links;
+    see :data:`nodes.links.PROVENANCE_TYPES`).
 
     A cycle made of new links alone is found among them; one that also runs
     through links stored before must enter a node of ``stored_targets`` (the
@@ -458,14 +459,16 @@ def links_check_acyclic(*, new: Sequence[Link], stored_targets: set[int]) -> Non
     :raises StoringNotAllowed: if there is a cycle (the caller's transaction
         then rolls back).
     """
+    kinds = sorted(kind.value for kind in link_rules.PROVENANCE_TYPES)
+    new = [link for link in new if link.type in link_rules.PROVENANCE_TYPES]
     link_rules.check_acyclic((link.source, link.target) for link in new)
     risky = {link.target for link in new if link.target in stored_targets}
     if not risky:
         return
-    reached = bulk.closure(risky, forward=LinkType.values, backward=())
+    reached = bulk.closure(risky, forward=kinds, backward=())
     link_rules.check_acyclic(
         (link.source, link.target)
-        for link in bulk.links_by_end("input_id", reached)
+        for link in bulk.links_by_end("input_id", reached, kinds)
         if link.target in reached
     )
 

@@ -315,3 +315,14 @@ def test_a_batch_whose_links_go_round_stores_nothing(user, make_node):
             ],
         )
     assert not DbNode.objects.exists()
+
+
+def test_a_workflow_may_return_one_of_its_inputs(make_node):
+    data = make_node(types.INT)
+    workflow = make_node(types.WORKFUNCTION, inputs=[(data, "x", "input_work")])
+
+    services.link_add(
+        source=workflow.pk, target=data.pk, label="result", link_type="return"
+    )
+
+    assert DbLink.objects.filter(input=workflow, output=data).exists()
