@@ -56,7 +56,10 @@ def test_import_refuses_hostile_archive(hostile, case):
 
 
 @pytest.mark.parametrize("case", CASES, ids=str)
-def test_api_answers_400_to_hostile_archive(hostile, staff_client, case):
+def test_api_answers_400_to_hostile_archive(
+    hostile, staff_client, settings, tmp_path, case
+):
+    settings.AIIDASITE_TMP_DIR = str(tmp_path / "tmp")
     with open(hostile(case), "rb") as handle:
         response = staff_client.post(
             "/api/v1/archives/", {"file": handle}, format="multipart"
@@ -65,6 +68,8 @@ def test_api_answers_400_to_hostile_archive(hostile, staff_client, case):
     assert response.status_code == 400
     assert case.expected in response.json()["detail"]
     assert nothing_stored()
+    # Neither the uploaded copy nor the extracted database stays.
+    assert list((tmp_path / "tmp").iterdir()) == []
 
 
 @pytest.mark.parametrize("case", CASES, ids=str)
