@@ -14,7 +14,7 @@ from aiidasite.exceptions import (
     NotExistent,
     StoringNotAllowed,
 )
-from nodes import services, types
+from nodes import bulk, services, types
 from nodes.models import DbLink, DbNode
 from nodes.services import IncomingLink, NodeSpec
 
@@ -213,7 +213,10 @@ def test_bulk_store_takes_a_few_statements_not_one_per_node(
     structure = make_node(types.STRUCTURE)
     specs = [NodeSpec(types.CALCJOB, attributes={"i": i}) for i in range(1500)]
     links = [(structure.pk, spec, "structure", "input_calc") for spec in specs]
-    with django_assert_max_num_queries(12):
+    # A few statements, never one per node; SQLite builds that bind at most
+    # 999 parameters per statement (--sqlite-max-variables) need more of them.
+    budget = 12 if bulk.max_params() > 999 else 40
+    with django_assert_max_num_queries(budget):
         pks = services.nodes_store_bulk(user=user, nodes=specs, links=links)
     assert len(set(pks)) == 1500
     assert DbLink.objects.filter(input=structure).count() == 1500
