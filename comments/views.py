@@ -11,8 +11,8 @@ from rest_framework.response import Response
 from rest_framework.views import APIView
 
 from aiidasite.exceptions import NotExistent
+from aiidasite.permissions import IsOwnerOrStaff
 from comments import services
-from comments.permissions import IsAuthorOrStaff
 from comments.serializers import CommentSerializer, CommentWriteSerializer
 from nodes.services import node_get
 
@@ -49,7 +49,7 @@ class NodeCommentsView(generics.ListAPIView):
 class NodeCommentView(APIView):
     """One comment of a node; PATCH its content or DELETE it (author or staff)."""
 
-    permission_classes = [*APIView.permission_classes, IsAuthorOrStaff]
+    permission_classes = [IsOwnerOrStaff]
 
     def comment(self, request: Request, identifier: str, pk: str) -> Any:
         node = node_get(identifier=identifier)
