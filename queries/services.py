@@ -63,15 +63,21 @@ def statistics_get(
 
     :raises NotExistent: no such user (unless ``unknown_user_empty``).
     """
-    user_pk = None
-    if user not in (None, ""):
-        try:
-            user_pk = user_pk_get(user=user)
-        except NotExistent:
-            if not unknown_user_empty:
-                raise
-            user_pk = NO_USER_PK
+    user_pk = _user_pk_or_none(user, unknown_user_empty=unknown_user_empty)
     return QueryManager().get_creation_statistics(user_pk=user_pk)
+
+
+def _user_pk_or_none(user: str | int | None, *, unknown_user_empty: bool) -> int | None:
+    """The pk of ``user`` (None for no user); an unknown one is NO_USER_PK
+    with ``unknown_user_empty``, else :class:`NotExistent`."""
+    if user in (None, ""):
+        return None
+    try:
+        return user_pk_get(user=user)
+    except NotExistent:
+        if not unknown_user_empty:
+            raise
+        return NO_USER_PK
 
 
 def bands_list(
@@ -88,14 +94,7 @@ def bands_list(
 
     :raises NotExistent: no such group, or user (unless ``unknown_user_empty``).
     """
-    user_pk = None
-    if user not in (None, ""):
-        try:
-            user_pk = user_pk_get(user=user)
-        except NotExistent:
-            if not unknown_user_empty:
-                raise
-            user_pk = NO_USER_PK
+    user_pk = _user_pk_or_none(user, unknown_user_empty=unknown_user_empty)
     return QueryManager().get_bands_and_parents_structure(
         past_days=past_days, groups=groups or None, user_pk=user_pk
     )
