@@ -4,7 +4,6 @@ from __future__ import annotations
 
 import contextlib
 import json
-import time
 from collections.abc import Iterator
 from typing import Any
 
@@ -15,6 +14,7 @@ from django.db import connections, transaction
 from aiidasite.exceptions import InputValidationError, NotExistent, PermissionDenied
 from aiidasite.identifiers import pk_from_text
 from aiidasite.limits import MAX_JSON_DEPTH, json_depth, uncomparable_value
+from aiidasite.timeouts import database_time_limit
 from queries.builder import QueryBuilder
 from queries.manager import QueryManager
 
@@ -127,14 +127,8 @@ def statement_timeout(alias: str, milliseconds: int) -> Iterator[None]:
             yield
         return
     # No transaction here: SQLite's BEGIN IMMEDIATE would lock out writers.
-    wrapper.ensure_connection()
-    raw = wrapper.connection
-    deadline = time.monotonic() + milliseconds / 1000
-    raw.set_progress_handler(lambda: int(time.monotonic() > deadline), 10_000)
-    try:
+    with database_time_limit(milliseconds, alias):
         yield
-    finally:
-        raw.set_progress_handler(None, 0)
 
 
 class QueryResults:
