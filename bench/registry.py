@@ -59,7 +59,8 @@ def fresh_tables() -> None:
     PostgreSQL gets ``TRUNCATE ... RESTART IDENTITY CASCADE``: row-by-row
     deletes would leave every earlier workload's rows behind as dead tuples
     (hundreds of thousands at medium scale) for later workloads to wade
-    through, and CASCADE empties whatever table points at nodes, old or new.
+    through. Every table pointing at nodes is named (their keys are triggers,
+    which CASCADE does not follow), and CASCADE empties what points at those.
     SQLite reuses the freed pages, so a plain DELETE leaves nothing behind.
     """
     from django.db import connection
@@ -68,7 +69,11 @@ def fresh_tables() -> None:
 
     models = (DbNodeObject, DbLink, DbGroup, DbNode)
     if connection.vendor == "postgresql":
-        tables = ", ".join(connection.ops.quote_name(m._meta.db_table) for m in models)
+        names = {m._meta.db_table for m in models} | {
+            relation.related_model._meta.db_table
+            for relation in DbNode._meta.related_objects
+        }
+        tables = ", ".join(map(connection.ops.quote_name, sorted(names)))
         with connection.cursor() as cursor:
             cursor.execute(f"TRUNCATE {tables} RESTART IDENTITY CASCADE")
         return
