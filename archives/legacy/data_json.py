@@ -1,8 +1,11 @@
 """Reading a legacy archive's ``data.json`` one record at a time.
 
-``data.json`` holds a whole database in one JSON object, so it is parsed as
-a stream (ijson) and each record is built alone: memory stays bounded
-whatever the number of nodes. Its layout::
+``data.json`` holds a whole database in one JSON object, so it is read as a
+stream: the few levels of its skeleton are walked here, and each record in
+them is decoded alone by the standard library's JSON decoder (in C), which
+also tells where the record's text ends. Memory stays bounded by the largest
+record whatever the number of nodes, and the record's own text is kept, so
+staging it needs no second encoding. Its layout::
 
     {"export_data": {"Node": {"<pk>": {...}, ...}, "User": {...}, ...},
      "node_attributes": {"<pk>": {...}}, "node_extras": {"<pk>": {...}},
@@ -13,10 +16,10 @@ whatever the number of nodes. Its layout::
 
 from __future__ import annotations
 
+import codecs
+import json
 from collections.abc import Iterator
 from typing import IO, Any, NamedTuple
-
-import ijson
 
 from aiidasite.exceptions import CorruptArchive
 
@@ -29,87 +32,206 @@ NODE_SECTIONS = frozenset(
         "node_extras_conversion",
     }
 )
-_OPENING = frozenset({"start_map", "start_array"})
-_CLOSING = frozenset({"end_map", "end_array"})
+CHUNK = 1024 * 1024
+WHITESPACE = " \t\n\r"
 
 
 class Record(NamedTuple):
     """One record: its section (``export_data``, ``node_attributes``,
     ``links_uuid``, ``groups_uuid``...), its keys on the way down (entity name
-    and pk; node pk; group uuid; nothing for a link) and its value."""
+    and pk; node pk; group uuid; nothing for a link), its value and the
+    value's JSON text as the file has it."""
 
     section: str
     keys: tuple[str, ...]
     value: Any
+    text: str
+
+
+def _refuse_constant(name: str) -> None:
+    # JSON has no NaN or infinity; Python's decoder would accept them.
+    raise ValueError(f"{name} is not JSON")
+
+
+_DECODER = json.JSONDecoder(parse_constant=_refuse_constant)
 
 
 def records(handle: IO[bytes]) -> Iterator[Record]:
-    """The records of ``data.json`` in file order.
+    """The records of ``data.json`` in file order; sections this reader does
+    not know are read past.
 
-    :raises CorruptArchive: the content is not JSON, or not a JSON object.
+    :raises CorruptArchive: the content is not JSON, not UTF-8, or not laid
+        out as above.
     """
-    depth = 0  # open containers around the current event
-    keys: list[Any] = [None, None, None, None]
-    found: tuple[str, tuple[str, ...]] | None = None
-    # The record being built: its open containers and, for maps, their keys.
-    stack: list[Any] = []
-    names: list[Any] = []
+    stream = _Stream(handle)
     try:
-        for event, value in ijson.basic_parse(handle, use_float=True):
-            if stack:
-                top = stack[-1]
-                if event == "map_key":
-                    names[-1] = value
-                    continue
-                if event == "start_map" or event == "start_array":
-                    value = {} if event == "start_map" else []
-                elif event == "end_map" or event == "end_array":
-                    done = stack.pop()
-                    names.pop()
-                    if not stack:
-                        depth -= 1
-                        yield Record(found[0], found[1], done)
-                    continue
-                if type(top) is list:
-                    top.append(value)
-                else:
-                    top[names[-1]] = value
-                if type(value) in (dict, list):
-                    stack.append(value)
-                    names.append(None)
-                continue
-            if event == "map_key":
-                if depth < 4:
-                    keys[depth] = value
-                continue
-            if event in _CLOSING:
-                depth -= 1
-                continue
-            if depth == 0 and event != "start_map":
-                raise CorruptArchive("data.json is not a JSON object")
-            found = _record_at(depth, keys)
-            if event in _OPENING:
-                depth += 1
-                if found is not None:
-                    stack.append({} if event == "start_map" else [])
-                    names.append(None)
-            elif found is not None:
-                yield Record(found[0], found[1], value)
-    except ijson.JSONError as exc:
-        # yajl's messages go on with a picture of the spot over more lines.
-        reason = str(exc).strip().splitlines()[0] if str(exc).strip() else "empty"
+        yield from _top(stream)
+    except UnicodeDecodeError:
+        raise CorruptArchive("data.json is not valid JSON: not UTF-8") from None
+    except (ValueError, RecursionError) as exc:
+        reason = str(exc).splitlines()[0] if str(exc) else "empty"
         raise CorruptArchive(f"data.json is not valid JSON: {reason}") from None
 
 
-def _record_at(depth: int, keys: list[str | None]) -> tuple[str, tuple] | None:
-    """The section and keys of a value starting at ``depth``, if it is a record."""
-    section = keys[1]
-    if depth == 3 and section in ("export_data", "groups_uuid"):
+def _top(stream: _Stream) -> Iterator[Record]:
+    first = stream.next_char()
+    if not first:
+        raise ValueError("empty")
+    if first != "{":
+        raise CorruptArchive("data.json is not a JSON object")
+    for section in stream.members("}"):
         if section == "export_data":
-            return section, (keys[2], keys[3])
-        return section, (keys[2],)
-    if depth == 2 and section in NODE_SECTIONS:
-        return section, (keys[2],)
-    if depth == 2 and section == "links_uuid":
-        return section, ()
-    return None
+            for entity in stream.object_keys(section):
+                for pk in stream.object_keys(f"{section}.{entity}"):
+                    yield stream.record(section, (entity, pk))
+        elif section in NODE_SECTIONS:
+            for pk in stream.object_keys(section):
+                yield stream.record(section, (pk,))
+        elif section == "links_uuid":
+            for _ in stream.array_items(section):
+                yield stream.record(section, ())
+        elif section == "groups_uuid":
+            for group in stream.object_keys(section):
+                for _ in stream.array_items(f"{section}.{group}"):
+                    yield stream.record(section, (group,))
+        else:
+            stream.value()
+    if stream.next_char() != "":
+        raise ValueError("extra data after the object")
+
+
+class _Stream:
+    """The text of ``data.json`` read ahead in chunks, with a position."""
+
+    def __init__(self, handle: IO[bytes]) -> None:
+        self.handle = handle
+        self.decoder = codecs.getincrementaldecoder("utf-8")()
+        self.buffer = ""
+        self.pos = 0
+        self.eof = False
+
+    def fill(self, at_least: int = 0) -> bool:
+        """Append more text (dropping what was read); False at the end."""
+        if self.eof:
+            return False
+        block = self.handle.read(max(at_least, CHUNK))
+        self.buffer = self.buffer[self.pos :] + self.decoder.decode(
+            block, final=not block
+        )
+        self.pos = 0
+        self.eof = not block
+        return True
+
+    def next_char(self) -> str:
+        """The next character that is not whitespace ("" at the end),
+        consumed."""
+        while True:
+            buffer, pos = self.buffer, self.pos
+            while pos < len(buffer) and buffer[pos] in WHITESPACE:
+                pos += 1
+            self.pos = pos
+            if pos < len(buffer):
+                self.pos = pos + 1
+                return buffer[pos]
+            if not self.fill():
+                return ""
+
+    def members(self, close: str) -> Iterator[str]:
+        """The keys of the object whose ``{`` was just read, each followed
+        by its ``:``; the caller reads each value before asking for the next
+        key."""
+        char = self.next_char()
+        if char == close:
+            return
+        while True:
+            if char != '"':
+                raise ValueError("expected a key")
+            key = self.string()
+            if self.next_char() != ":":
+                raise ValueError(f"expected ':' after {key!r}")
+            yield key
+            char = self.next_char()
+            if char == close:
+                return
+            if char != ",":
+                raise ValueError(f"expected ',' or '{close}' after {key!r}")
+            char = self.next_char()
+
+    def object_keys(self, where: str) -> Iterator[str]:
+        if self.next_char() != "{":
+            raise CorruptArchive(f"data.json: {where} is not an object")
+        yield from self.members("}")
+
+    def array_items(self, where: str) -> Iterator[None]:
+        """Once per item of the array that starts here; the caller reads the
+        item."""
+        if self.next_char() != "[":
+            raise CorruptArchive(f"data.json: {where} is not a list")
+        if self.peek() == "]":
+            self.next_char()
+            return
+        while True:
+            yield
+            char = self.next_char()
+            if char == "]":
+                return
+            if char != ",":
+                raise ValueError(f"expected ',' or ']' in {where}")
+
+    def peek(self) -> str:
+        char = self.next_char()
+        if char:
+            self.pos -= 1
+        return char
+
+    def string(self) -> str:
+        """The string whose opening quote was just read."""
+        while True:
+            try:
+                value, end = json.decoder.scanstring(self.buffer, self.pos)
+            except json.JSONDecodeError as exc:
+                if self.truncated(exc) and self.fill():
+                    continue
+                raise
+            self.pos = end
+            return value
+
+    def value(self) -> tuple[Any, str]:
+        """The next JSON value and its text.
+
+        A value that runs to the end of what is buffered may go on beyond
+        it (a number cut in two still decodes), so it is decoded again once
+        more text is in.
+        """
+        self.peek()
+        wanted = CHUNK
+        while True:
+            try:
+                value, end = _DECODER.raw_decode(self.buffer, self.pos)
+            except json.JSONDecodeError as exc:
+                if not self.truncated(exc):
+                    raise
+                if self.fill(wanted):
+                    wanted *= 2
+                    continue
+                raise
+            if end == len(self.buffer) and self.fill(wanted):
+                wanted *= 2
+                continue
+            text = self.buffer[self.pos : end]
+            self.pos = end
+            return value, text
+
+    def truncated(self, error: json.JSONDecodeError) -> bool:
+        """Whether ``error`` may only mean the value goes on past the buffer:
+        an open string, or a failure within a few characters of its end (a
+        cut number, literal or escape). A fault well inside the buffer is
+        reported at once, without reading the rest of the file."""
+        return (
+            error.msg.startswith("Unterminated string")
+            or error.pos >= len(self.buffer) - 32
+        )
+
+    def record(self, section: str, keys: tuple[str, ...]) -> Record:
+        value, text = self.value()
+        return Record(section, keys, value, text)

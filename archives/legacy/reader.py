@@ -54,7 +54,6 @@ class LegacyArchiveReader(ArchiveReader):
             self.metadata = self.source.metadata
             self.version = legacy_version(self.path, self.metadata)
             self.db = sqlite3.connect(self._tmp / fmt.DATABASE_NAME)
-            self.db.executescript(fmt.SCHEMA)
             tables = LegacyTables(
                 self.source,
                 self.version,

@@ -22,8 +22,9 @@ from typing import IO, Any
 from tqdm import tqdm
 
 from aiidasite.exceptions import CorruptArchive
+from archives import format as fmt
 from archives.legacy import convert
-from archives.legacy.data_json import records
+from archives.legacy.data_json import Record, records
 from archives.legacy.source import LegacySource
 
 BATCH = 5_000
@@ -91,7 +92,9 @@ class LegacyTables:
             db.execute(f"PRAGMA {schema}.journal_mode = OFF")
             db.execute(f"PRAGMA {schema}.synchronous = OFF")
             db.execute(f"PRAGMA {schema}.cache_size = -{CACHE_KIB}")
-        db.executescript(STAGE_SCHEMA)
+        # After the pragmas: each statement of a script on a synced file
+        # would wait for the disk.
+        db.executescript(fmt.SCHEMA + STAGE_SCHEMA)
 
     def build(self) -> None:
         self.stage_data()
@@ -145,8 +148,10 @@ class LegacyTables:
         for table, rows in pending.items():
             self.insert(table, rows)
 
-    def staged_row(self, record: Any) -> tuple[str | None, tuple]:
-        section, keys, value = record
+    def staged_row(self, record: Record) -> tuple[str | None, tuple]:
+        """The staging table and row of one ``data.json`` record; records
+        are staged as the file has their text (``Record.text``)."""
+        section, keys, value, text = record
         if section == "links_uuid":
             if not isinstance(value, dict):
                 raise CorruptArchive(f"data.json: a link is not an object: {value!r}")
@@ -164,12 +169,12 @@ class LegacyTables:
             if not isinstance(value, dict):
                 raise CorruptArchive(f"data.json: {name} {pk} is not an object")
             if name == "Node":
-                return "stage.node", (pk, value.get("uuid"), dump(value))
+                return "stage.node", (pk, value.get("uuid"), text)
             if name in ENTITIES:
-                return "stage.entity", (name, pk, dump(value))
+                return "stage.entity", (name, pk, text)
             self.notes.append(f"{name} {pk}: this kind of entity is not imported")
             return None, ()
-        return f"stage.{section}", (self.pk(keys[0], section), dump(value))
+        return f"stage.{section}", (self.pk(keys[0], section), text)
 
     @staticmethod
     def pk(text: Any, where: str) -> int:
