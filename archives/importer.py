@@ -18,7 +18,7 @@ from dataclasses import asdict, dataclass, field
 from typing import Any
 
 from django.contrib.auth import get_user_model
-from django.db import IntegrityError, connection, transaction
+from django.db import IntegrityError, transaction
 from tqdm import tqdm
 
 from aiidasite.exceptions import (
@@ -28,6 +28,7 @@ from aiidasite.exceptions import (
     StoringNotAllowed,
     UniquenessError,
 )
+from aiidasite.heap import long_lived_heap
 from archives import format as fmt
 from archives import related
 from archives.reader import ArchiveReader, open_archive
@@ -154,7 +155,7 @@ def describe_row(table: str, row: Any) -> str:
 
 def parse_json(value: Any, where: str) -> Any:
     """An archive's JSON column parsed; NULL as an empty object."""
-    if value is None:
+    if value is None or value == "{}":
         return {}
     if not isinstance(value, str | bytes):
         raise InputValidationError(f"{where} is not JSON text")
@@ -192,6 +193,7 @@ class ArchiveImporter:
         self.progress = progress
         self.skip_dangling_links = skip_dangling_links
         self.backend = get_backend()
+        self.time = bulk.time_adapter()
         self.summary = ImportSummary(skipped=list(getattr(archive, "notes", [])))
         self.users: dict[int, int] = {}
         self.computers: dict[int, int] = {}  # archive id -> our pk
@@ -313,8 +315,7 @@ class ArchiveImporter:
         attributes = parse_json(row["attributes"], "attributes")
         extras = parse_json(row["extras"], "extras")
         tree = parse_json(row["repository_metadata"], "repository_metadata")
-        tree_text = validation.clean_repository_metadata(tree)
-        keys = list(iter_keys(tree))
+        tree_text, keys = validation.clean_repository_tree(tree)
         for key in keys:
             if not fmt.is_object_key(key):
                 raise InputValidationError(
@@ -377,15 +378,15 @@ class ArchiveImporter:
 
     def node_values(self, row: dict[str, Any]) -> tuple:
         """The row in ``NODE_COLUMNS`` order."""
-        columns = row["columns"]
+        columns, time = row["columns"], self.time
         return (
             row["uuid"],
             columns.node_type,
             columns.process_type,
             columns.label,
             columns.description,
-            connection.ops.adapt_datetimefield_value(row["ctime"]),
-            connection.ops.adapt_datetimefield_value(row["mtime"]),
+            time(row["ctime"]),
+            time(row["mtime"]),
             row["user_id"],
             columns.attributes,
             columns.extras,
@@ -395,9 +396,12 @@ class ArchiveImporter:
 
     def match_existing_nodes(self, rows: dict[str, dict[str, Any]]) -> list[Any]:
         """Map the rows whose UUID exists; answer the others in order."""
+        # Most imports bring new nodes only: a plain lookup of the uuids first
+        # spares them the building of a Django filter of thousands of UUIDs.
+        stored = bulk.stored_uuids(bulk.NODE_TABLE, list(rows))
         found = [
             existing
-            for chunk in bulk.chunked(list(rows))
+            for chunk in bulk.chunked(sorted(stored))
             for existing in DbNode.objects.filter(uuid__in=chunk).values(
                 "pk", "uuid", *IMMUTABLE_FIELDS
             )
@@ -637,9 +641,12 @@ def archive_import(
     :raises UniquenessError: a node UUID exists here with other content;
         nothing is changed.
     """
-    with open_archive(
-        path, skip_dangling_links=skip_dangling_links, progress=progress
-    ) as archive:
+    with (
+        long_lived_heap(),
+        open_archive(
+            path, skip_dangling_links=skip_dangling_links, progress=progress
+        ) as archive,
+    ):
         return ArchiveImporter(
             archive, progress=progress, skip_dangling_links=skip_dangling_links
         ).run()

@@ -15,8 +15,6 @@ from __future__ import annotations
 from collections.abc import Callable, Mapping
 from typing import TYPE_CHECKING, Any
 
-from django.db import connection
-
 from aiidasite.exceptions import InputValidationError
 
 # The importer's row checks (one mechanism for every table); imported as a
@@ -201,30 +199,12 @@ def _insert_new(
             with importer.archive_row(table, row):
                 checked = values(row)
             rows[checked[0]] = checked
-        for uuid in _stored_uuids(model._meta.db_table, list(rows)):
+        for uuid in bulk.stored_uuids(model._meta.db_table, list(rows)):
             del rows[uuid]
             existing += 1
         bulk.insert_rows(model._meta.db_table, columns, list(rows.values()))
         new += len(rows)
     return new, existing
-
-
-def _stored_uuids(table: str, uuids: list[str]) -> set[str]:
-    """Those of ``uuids`` (32 hex digits) that ``table`` holds.
-
-    Plain SQL: building a Django filter of thousands of UUIDs costs more
-    than the lookup itself.
-    """
-    found: set[str] = set()
-    with bulk.cursor() as statement:
-        for chunk in bulk.chunked(uuids):
-            statement.execute(
-                f"SELECT uuid FROM {table} WHERE uuid IN ({bulk.marks(len(chunk))})",
-                chunk,
-            )
-            # SQLite keeps 32 hex digits, PostgreSQL answers dashed text.
-            found.update(str(row[0]).replace("-", "") for row in statement.fetchall())
-    return found
 
 
 def mapped(ids: Mapping[int, int], archive_id: Any, kind: str) -> int:
@@ -242,7 +222,6 @@ def mapped(ids: Mapping[int, int], archive_id: Any, kind: str) -> int:
 
 def _time_column() -> Callable[[Any, str], Any]:
     """A function from an archive's time text to the value our time column
-    stores; Django's adapter is looked up once, not once per row (the
-    connection proxy's lookup costs more than the adaptation)."""
-    adapt = connection.ops.adapt_datetimefield_value
+    stores."""
+    adapt = bulk.time_adapter()
     return lambda value, where: adapt(importer.parse_time(value, where))

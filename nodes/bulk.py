@@ -9,11 +9,12 @@ parameters (SQLite's is 32766 on current builds, 999 on old ones).
 from __future__ import annotations
 
 import contextlib
+import datetime
 import io
 import json
 import os
 import sqlite3
-from collections.abc import Iterable, Iterator, Sequence
+from collections.abc import Callable, Iterable, Iterator, Sequence
 from typing import Any
 
 from django.db import connection, models
@@ -87,6 +88,25 @@ class QmarkCursor:
 
     def fetchall(self) -> list[Any]:
         return self._cursor.fetchall()
+
+
+def time_adapter() -> Callable[[datetime.datetime], Any]:
+    """A function from an aware datetime to the value this database's time
+    columns take: the datetime itself on PostgreSQL; on SQLite the text
+    Django writes, ``str`` of the naive UTC time.
+
+    Django's ``connection.ops.adapt_datetimefield_value`` gives the same, but
+    each call looks the connection and its settings up again, which costs
+    more than inserting the row: take one adapter per batch of rows.
+    """
+    if connection.vendor != "sqlite" or connection.timezone is not datetime.UTC:
+        return connection.ops.adapt_datetimefield_value
+    return _utc_text
+
+
+def _utc_text(value: datetime.datetime) -> str:
+    # astimezone returns a UTC time itself; "+00:00" is the last six characters.
+    return str(value.astimezone(datetime.UTC))[:-6]
 
 
 def new_uuids(count: int) -> list[str]:
@@ -194,6 +214,24 @@ def insert_object_references(trees: Iterable[tuple[int, Any]]) -> None:
     ]
     if rows:
         insert_rows(OBJECT_TABLE, ("node_id", "key"), rows)
+
+
+def stored_uuids(table: str, uuids: list[str]) -> set[str]:
+    """Those of ``uuids`` (32 hex digits) that ``table`` holds.
+
+    Plain SQL: building a Django filter of thousands of UUIDs costs more
+    than the lookup itself.
+    """
+    found: set[str] = set()
+    with cursor() as statement:
+        for chunk in chunked(uuids):
+            statement.execute(
+                f"SELECT uuid FROM {table} WHERE uuid IN ({marks(len(chunk))})",
+                chunk,
+            )
+            # SQLite keeps 32 hex digits, PostgreSQL answers dashed text.
+            found.update(str(row[0]).replace("-", "") for row in statement.fetchall())
+    return found
 
 
 def referenced_object_keys(keys: Iterable[str] | None = None) -> set[str]:

@@ -12,12 +12,17 @@ from __future__ import annotations
 import datetime
 import json
 import math
+import re
 import uuid as uuid_module
 from typing import Any, NamedTuple
 
 from aiidasite.exceptions import InputValidationError
 from nodes import types
-from repository.tree import File
+from repository.tree import checked_keys
+
+_CANONICAL_UUID = re.compile(
+    r"[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}|[0-9a-f]{32}"
+)
 
 # Column widths shared with AiiDA's schema (VARCHAR(255)).
 MAX_LABEL = 255
@@ -76,6 +81,8 @@ def _has_unstorable_text(value: Any) -> bool:
 
 
 _CONTAINERS = (dict, list, tuple)
+# json.dumps would build an encoder per call for its non-default allow_nan.
+_ENCODER = json.JSONEncoder(allow_nan=False)
 
 
 def dump_json(value: Any, where: str) -> str:
@@ -95,7 +102,7 @@ def dump_json(value: Any, where: str) -> str:
     if type(value) is not dict:
         raise InputValidationError(f"{where} must be a JSON object")
     try:
-        text = json.dumps(value, allow_nan=False)
+        text = _ENCODER.encode(value)
     except (TypeError, ValueError, RecursionError):
         clean_json(value, where)
         raise InputValidationError(f"{where} cannot be stored as JSON") from None
@@ -149,6 +156,9 @@ def clean_uuid(value: Any, where: str = "uuid") -> str:
     """
     if isinstance(value, uuid_module.UUID):
         return value.hex
+    if type(value) is str and _CANONICAL_UUID.fullmatch(value):
+        # The form archives and clients send, answered without a UUID object.
+        return value.replace("-", "")
     if not isinstance(value, str):
         raise InputValidationError(f"{where} {value!r} is not a UUID")
     try:
@@ -176,11 +186,21 @@ def clean_repository_metadata(value: Any, where: str = "repository_metadata") ->
     :raises InputValidationError: if it is not a tree or a name in it is not
         one path segment (empty, ``.``, ``..``, ``/`` or NUL).
     """
+    return clean_repository_tree(value, where)[0]
+
+
+def clean_repository_tree(
+    value: Any, where: str = "repository_metadata"
+) -> tuple[str, list[str]]:
+    """:func:`clean_repository_metadata`'s text and the tree's file keys.
+
+    :raises InputValidationError: as :func:`clean_repository_metadata`.
+    """
     text = dump_json(value, where)
-    if text != "{}":
-        # The tree's own parser holds the rule on names (repository.tree).
-        File.from_serialized(value)
-    return text
+    if text == "{}":
+        return text, []
+    # The tree's own rules on entries and names (repository.tree).
+    return text, checked_keys(value)
 
 
 class NodeColumns(NamedTuple):
