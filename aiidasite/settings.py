@@ -194,10 +194,15 @@ TEMPLATES = [
 WSGI_APPLICATION = "aiidasite.wsgi.application"
 ASGI_APPLICATION = "aiidasite.asgi.application"
 
+# Connections outlive a request (CONN_MAX_AGE seconds, 0: one per request):
+# opening one costs about as much as answering a small API request, and
+# SQLite's page cache (below) lives and dies with its connection. Each is
+# checked before a request reuses it, so a restarted server is reconnected.
 DATABASES = {
     "default": dj_database_url.config(
         default=f"sqlite:///{DATA_DIR / 'db.sqlite3'}",
-        conn_max_age=env_int("CONN_MAX_AGE", 0),
+        conn_max_age=env_int("CONN_MAX_AGE", 600),
+        conn_health_checks=True,
     )
 }
 if DATABASES["default"]["ENGINE"] == "django.db.backends.sqlite3":
