@@ -25,6 +25,7 @@ when the site's ``TIME_ZONE`` is another.
 from __future__ import annotations
 
 import datetime
+import functools
 import itertools
 import json
 from collections import Counter
@@ -108,6 +109,7 @@ def _from_sqlite(text: str) -> datetime.datetime:
     return datetime.datetime.fromisoformat(text).replace(tzinfo=datetime.UTC)
 
 
+@functools.cache
 def _sqlite_type_counts() -> sa.Select:
     """(node_type, count, oldest ctime, newest ctime) rows, read from indexes.
 
@@ -140,13 +142,13 @@ def _sqlite_type_counts() -> sa.Select:
     ).where(types.c.node_type.is_not(None))
 
 
-def _sqlite_day_counts(
-    session: Any, first: str, last: str, zone: datetime.tzinfo
-) -> dict[str, int]:
+@functools.cache
+def _sqlite_days_statement() -> sa.Select:
+    """(index, count) of each ``[begin, end)`` pair of the JSON list bound
+    as ``bounds``: the nodes created in each, counted on the ``ctime`` index."""
     node = get_tables().node
-    starts = _day_starts(first, last, zone)
-    bounds = json.dumps([[a[1], b[1]] for a, b in itertools.pairwise(starts)])
-    day = sa.func.json_each(sa.literal(bounds)).table_valued("key", "value").alias()
+    day = sa.func.json_each(sa.bindparam("bounds", type_=sa.String))
+    day = day.table_valued("key", "value").alias()
     begin = sa.func.json_extract(day.c.value, sa.literal_column("'$[0]'"))
     end = sa.func.json_extract(day.c.value, sa.literal_column("'$[1]'"))
     count = (
@@ -154,8 +156,16 @@ def _sqlite_day_counts(
         .where(node.c.ctime >= begin, node.c.ctime < end)
         .scalar_subquery()
     )
-    statement = sa.select(day.c.key, count).select_from(day)
-    return {starts[index][0]: n for index, n in session.execute(statement).all() if n}
+    return sa.select(day.c.key, count).select_from(day)
+
+
+def _sqlite_day_counts(
+    session: Any, first: str, last: str, zone: datetime.tzinfo
+) -> dict[str, int]:
+    starts = _day_starts(first, last, zone)
+    bounds = json.dumps([[a[1], b[1]] for a, b in itertools.pairwise(starts)])
+    rows = session.execute(_sqlite_days_statement(), {"bounds": bounds}).all()
+    return {starts[index][0]: n for index, n in rows if n}
 
 
 def creation_statistics(
@@ -230,9 +240,10 @@ def _grouped_day_counts(
     return dict(days)
 
 
-def _postgresql_statistics(
-    alias: str, user_pk: int | None, zone: datetime.tzinfo
-) -> dict[str, Any]:
+@functools.cache
+def _postgresql_counts_statement(one_user: bool) -> sa.Select:
+    """(day, node_type, count, unfolded rows, zone counted in) of the kept
+    counts; ``one_user``: of the user bound as ``user_pk``."""
     counts = CREATION_COUNTS
     counted_in = sa.literal_column("(SELECT zone FROM db_dbnode_creation_zone)")
     total = sa.cast(sa.func.sum(counts.c.count), sa.BigInteger)
@@ -242,15 +253,23 @@ def _postgresql_statistics(
         .group_by(counts.c.day, counts.c.node_type)
         .having(total != 0)
     )
-    if user_pk is not None:
-        statement = statement.where(counts.c.user_id == user_pk)
+    if one_user:
+        statement = statement.where(counts.c.user_id == sa.bindparam("user_pk"))
+    return statement
+
+
+def _postgresql_statistics(
+    alias: str, user_pk: int | None, zone: datetime.tzinfo
+) -> dict[str, Any]:
+    statement = _postgresql_counts_statement(user_pk is not None)
+    params = {"user_pk": user_pk}
     with get_engine(alias).connect() as session:
-        rows = session.execute(statement).all()
+        rows = session.execute(statement, params).all()
     # No rows: no nodes, in any zone. Rows of another zone's days: count anew.
     if rows and rows[0][4] != str(zone):
         _count_days_in(alias, str(zone))
         with get_engine(alias).connect() as session:
-            rows = session.execute(statement).all()
+            rows = session.execute(statement, params).all()
     types: Counter[str] = Counter()
     days: Counter[str] = Counter()
     for day, node_type, count, _, _ in rows:
