@@ -12,7 +12,7 @@ from rest_framework.response import Response
 from rest_framework.views import exception_handler as drf_exception_handler
 
 from aiidasite.exceptions import AiidaSiteError
-from aiidasite.pagination import KeysetPagination
+from aiidasite.pagination import KeysetPagination, ReadFirstPaginator
 from aiidasite.timeouts import is_timeout, timeout_detail
 
 
@@ -51,8 +51,10 @@ def first_message(errors: Any, where: str = "") -> str:
 
 
 class StandardPagination(PageNumberPagination):
-    """Numbered pages for small tables (settings, groups)."""
+    """Numbered pages for small tables (settings, groups) and query results;
+    the last page is read without a COUNT query."""
 
+    django_paginator_class = ReadFirstPaginator
     page_size_query_param = "page_size"
     max_page_size = 1000
 

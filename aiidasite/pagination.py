@@ -20,6 +20,7 @@ from dataclasses import dataclass
 from typing import Any
 
 from django.core.exceptions import ValidationError as DjangoValidationError
+from django.core.paginator import EmptyPage, Page, PageNotAnInteger, Paginator
 from django.db.models import Model, Q, QuerySet
 from rest_framework import filters
 from rest_framework.pagination import CursorPagination
@@ -80,7 +81,7 @@ class KeysetPagination(CursorPagination):
 
     def paginate_queryset(
         self, queryset: QuerySet, request: Request, view: Any = None
-    ) -> list[Model]:
+    ) -> list[Any]:
         self.request = request
         self.base_url = request.build_absolute_uri()
         self.page_size = self.get_page_size(request)
@@ -140,11 +141,18 @@ class KeysetPagination(CursorPagination):
             **{self.field: value, f"id__{op}": position.pk}
         )
 
-    def _link(self, row: Model, *, backwards: bool) -> str:
-        value = getattr(row, self.field) if self.field != "id" else None
+    def _link(self, row: Model | dict[str, Any], *, backwards: bool) -> str:
+        # Rows are model instances, or dicts of a ``values()`` queryset.
+        pk = row["id"] if isinstance(row, dict) else row.pk
+        if self.field == "id":
+            value = None
+        elif isinstance(row, dict):
+            value = row[self.field]
+        else:
+            value = getattr(row, self.field)
         if isinstance(value, datetime.datetime):
             value = value.isoformat()
-        data = json.dumps({"v": value, "id": row.pk, "b": backwards})
+        data = json.dumps({"v": value, "id": pk, "b": backwards})
         cursor = base64.urlsafe_b64encode(data.encode()).decode()
         url = remove_query_param(self.base_url, self.cursor_query_param)
         return replace_query_param(url, self.cursor_query_param, cursor)
@@ -166,3 +174,33 @@ class KeysetPagination(CursorPagination):
         ):
             raise InputValidationError("invalid cursor")
         return _Position(value, pk, backwards)
+
+
+class ReadFirstPaginator(Paginator):
+    """Django's paginator, reading the page before counting the rows.
+
+    A page that comes back short is the last one, so the count is the rows
+    before it plus its own and no COUNT query runs; one that comes back
+    empty is past the end (except the first). Only a full page needs a
+    count, as before. Answers and errors are Django's.
+    """
+
+    def page(self, number: Any) -> Page:
+        if self.orphans or not self.allow_empty_first_page or "count" in vars(self):
+            return super().page(number)
+        try:
+            if isinstance(number, float) and not number.is_integer():
+                raise ValueError
+            number = int(number)
+        except (TypeError, ValueError):
+            raise PageNotAnInteger(self.error_messages["invalid_page"]) from None
+        if number < 1:
+            raise EmptyPage(self.error_messages["min_page"])
+        bottom = (number - 1) * self.per_page
+        rows = list(self.object_list[bottom : bottom + self.per_page])
+        if (rows and len(rows) < self.per_page) or (not rows and number == 1):
+            # What Paginator.count would have counted.
+            vars(self)["count"] = bottom + len(rows)
+        elif not rows:
+            raise EmptyPage(self.error_messages["no_results"])
+        return self._get_page(rows, number, self)

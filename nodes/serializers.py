@@ -9,7 +9,7 @@ from drf_spectacular.utils import extend_schema_field
 from rest_framework import serializers
 
 from aiidasite.exceptions import InputValidationError
-from aiidasite.times import format_time
+from aiidasite.times import TimeWriter, time_writer
 from nodes import types
 from nodes.models import DbGroup, DbLink, DbNode, LinkType
 
@@ -33,23 +33,47 @@ class NodeSummarySerializer(serializers.ModelSerializer):
         ]
 
 
+# The columns of a node-list row: the summary's, with the owner's name.
+NODE_LIST_COLUMNS = (
+    *(name for name in NodeSummarySerializer.Meta.fields if name != "user"),
+    "username",
+)
+
+
+def node_list_item(row: dict[str, Any], write_time: TimeWriter) -> dict[str, Any]:
+    """One row of :data:`NODE_LIST_COLUMNS` as the node list shows it."""
+    return {
+        "id": row["id"],
+        "uuid": str(row["uuid"]),
+        "node_type": row["node_type"],
+        "process_type": row["process_type"],
+        "label": row["label"],
+        "ctime": write_time(row["ctime"]),
+        "mtime": write_time(row["mtime"]),
+        "user": row["username"],
+    }
+
+
+class NodeListRowsSerializer(serializers.ListSerializer):
+    """A page of node-list rows, the time zone looked up once for the page."""
+
+    def to_representation(self, data: Any) -> list[dict[str, Any]]:
+        write_time = time_writer()
+        return [node_list_item(row, write_time) for row in data]
+
+
 class NodeListItemSerializer(NodeSummarySerializer):
     """A node summary written without DRF's per-field machinery, which costs
     more than reading the row: a page of a hundred nodes is the API's most
     requested answer. The same fields and text as :class:`NodeSummarySerializer`
-    (a test holds them equal), from nodes annotated with their ``username``."""
+    (a test holds them equal), from rows (dicts) of :data:`NODE_LIST_COLUMNS`,
+    which cost less to read than model instances."""
 
-    def to_representation(self, node: DbNode) -> dict[str, Any]:
-        return {
-            "id": node.pk,
-            "uuid": str(node.uuid),
-            "node_type": node.node_type,
-            "process_type": node.process_type,
-            "label": node.label,
-            "ctime": format_time(node.ctime),
-            "mtime": format_time(node.mtime),
-            "user": node.username,
-        }
+    class Meta(NodeSummarySerializer.Meta):
+        list_serializer_class = NodeListRowsSerializer
+
+    def to_representation(self, row: dict[str, Any]) -> dict[str, Any]:
+        return node_list_item(row, time_writer())
 
 
 class GroupMembersPageSerializer(serializers.Serializer):

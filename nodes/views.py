@@ -31,6 +31,7 @@ from nodes import services
 from nodes.filters import GroupFilterSet, LinkFilterSet, NodeFilterSet
 from nodes.models import DbGroup, DbLink, DbNode
 from nodes.serializers import (
+    NODE_LIST_COLUMNS,
     DeleteQuerySerializer,
     DeleteResultSerializer,
     FileEntrySerializer,
@@ -72,11 +73,11 @@ def links_queryset() -> QuerySet:
 class NodeListView(generics.ListCreateAPIView):
     """Nodes, newest first; POST stores one (JSON or multipart with files)."""
 
-    # The owner's name as a column: a user object per row would cost as much
-    # as the node itself.
-    queryset = DbNode.objects.only(
-        *(name for name in NodeSummarySerializer.Meta.fields if name != "user")
-    ).annotate(username=F("user__username"))
+    # Rows as dicts, the owner's name a column: a model instance, let alone a
+    # user object, per row would cost more than reading the row.
+    queryset = DbNode.objects.values(
+        *NODE_LIST_COLUMNS[:-1], username=F("user__username")
+    )
     serializer_class = NodeListItemSerializer
     pagination_class = LargeTablePagination
     filterset_class = NodeFilterSet

@@ -3,6 +3,8 @@
 from __future__ import annotations
 
 import pytest
+from django.db import connection
+from django.test.utils import CaptureQueriesContext
 
 from nodes import services, types
 from nodes.models import DbGroup, DbLink, DbNode
@@ -116,3 +118,49 @@ def test_numbered_pages_break_ties_by_id(api_client, user):
         )
         seen += [row["id"] for row in response.json()["results"]]
     assert len(seen) == len(set(seen)) == 12
+
+
+def count_queries(queries) -> int:
+    return sum(query["sql"].startswith("SELECT COUNT(*)") for query in queries)
+
+
+def test_a_short_last_page_is_counted_from_its_rows(api_client, user):
+    for index in range(7):
+        services.group_create(user=user, label=f"g{index}")
+    with CaptureQueriesContext(connection) as first:
+        body = api_client.get("/api/v1/groups/?page_size=5").json()
+    assert (body["count"], len(body["results"])) == (7, 5)
+    assert count_queries(first.captured_queries) == 1
+    with CaptureQueriesContext(connection) as last:
+        body = api_client.get("/api/v1/groups/?page_size=5&page=2").json()
+    assert (body["count"], len(body["results"]), body["next"]) == (7, 2, None)
+    assert body["previous"] is not None
+    assert count_queries(last.captured_queries) == 0
+
+
+def test_a_full_last_page_is_counted(api_client, user):
+    for index in range(10):
+        services.group_create(user=user, label=f"g{index}")
+    body = api_client.get("/api/v1/groups/?page_size=5&page=2").json()
+    assert (body["count"], len(body["results"]), body["next"]) == (10, 5, None)
+
+
+@pytest.mark.parametrize("page", ["3", "last", "0", "x"])
+def test_pages_past_the_end_or_malformed_are_404_as_django_answers(
+    api_client, user, page
+):
+    for index in range(7):
+        services.group_create(user=user, label=f"g{index}")
+    response = api_client.get(f"/api/v1/groups/?page_size=5&page={page}")
+    if page == "last":
+        assert response.status_code == 200
+        assert [r["label"] for r in response.json()["results"]] == ["g5", "g6"]
+    else:
+        assert response.status_code == 404
+        assert response.json() == {"detail": "Invalid page."}
+
+
+def test_an_empty_table_has_one_empty_page(api_client):
+    body = api_client.get("/api/v1/groups/").json()
+    assert (body["count"], body["results"], body["next"]) == (0, [], None)
+    assert api_client.get("/api/v1/groups/?page=2").status_code == 404
