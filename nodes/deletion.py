@@ -1,7 +1,9 @@
 """Deleting nodes the way AiiDA's traversal rules say, in set-based SQL.
 
 The closure is walked breadth-first over the link table (a few queries per
-hop, never one per node); rows go in chunked DELETEs in one transaction; the
+hop, never one per node); rows go in set-based DELETEs in one transaction
+(one per table on PostgreSQL, whose keys into nodes are checked once per
+statement, see ``nodes.0010``; one per chunk of pks on SQLite); the
 repository objects no remaining node references go once it commits.
 """
 
