@@ -81,8 +81,10 @@ def _has_unstorable_text(value: Any) -> bool:
 
 
 _CONTAINERS = (dict, list, tuple)
-# json.dumps would build an encoder per call for its non-default allow_nan.
-_ENCODER = json.JSONEncoder(allow_nan=False)
+# One encoder: json.dumps would build one per call for its non-default
+# allow_nan. Values come from decoded JSON or request bodies, which hold no
+# cycles; a cycle would still end in RecursionError rather than a loop.
+_ENCODER = json.JSONEncoder(allow_nan=False, check_circular=False)
 
 
 def dump_json(value: Any, where: str) -> str:

@@ -18,6 +18,7 @@ from __future__ import annotations
 
 import codecs
 import json
+import re
 from collections.abc import Iterator
 from typing import IO, Any, NamedTuple
 
@@ -33,7 +34,8 @@ NODE_SECTIONS = frozenset(
     }
 )
 CHUNK = 1024 * 1024
-WHITESPACE = " \t\n\r"
+_NOT_WHITESPACE = re.compile(r"[^ \t\n\r]")
+_SIMPLE_KEY = re.compile(r'([^"\\\x00-\x1f]*)"[ \t\n\r]*:')
 
 
 class Record(NamedTuple):
@@ -126,13 +128,11 @@ class _Stream:
         """The next character that is not whitespace ("" at the end),
         consumed."""
         while True:
-            buffer, pos = self.buffer, self.pos
-            while pos < len(buffer) and buffer[pos] in WHITESPACE:
-                pos += 1
-            self.pos = pos
-            if pos < len(buffer):
-                self.pos = pos + 1
-                return buffer[pos]
+            found = _NOT_WHITESPACE.search(self.buffer, self.pos)
+            if found:
+                self.pos = found.end()
+                return found.group()
+            self.pos = len(self.buffer)
             if not self.fill():
                 return ""
 
@@ -146,9 +146,15 @@ class _Stream:
         while True:
             if char != '"':
                 raise ValueError("expected a key")
-            key = self.string()
-            if self.next_char() != ":":
-                raise ValueError(f"expected ':' after {key!r}")
+            # Most keys (pks, uuids, names) hold no escapes: one match reads
+            # the key and its colon; anything else takes the general way.
+            simple = _SIMPLE_KEY.match(self.buffer, self.pos)
+            if simple:
+                key, self.pos = simple.group(1), simple.end()
+            else:
+                key = self.string()
+                if self.next_char() != ":":
+                    raise ValueError(f"expected ':' after {key!r}")
             yield key
             char = self.next_char()
             if char == close:

@@ -53,6 +53,8 @@ ENTITIES = ("User", "Computer", "Group", "Log", "Comment")
 
 
 def dump(value: Any) -> str:
+    if not value and type(value) is dict:
+        return "{}"  # most nodes' file trees and extras
     return json.dumps(value, separators=(",", ":"), ensure_ascii=False)
 
 
