@@ -407,16 +407,24 @@ def open_archive(
     :raises CorruptArchive: the file is not a readable archive of a known
         version; see ``ArchiveReader`` and ``LegacyArchiveReader``.
     """
-    from archives.legacy.convert import parse_version
-    from archives.legacy.reader import LegacyArchiveReader
-
     try:
         archive = zipfile.ZipFile(path)
     except (OSError, zipfile.BadZipFile):
+        archive = None
+    version = archive and zip_version(archive)
+    if isinstance(version, str) and version.startswith("main_"):
+        # A current archive: the legacy converter is not even imported.
+        archive.close()
+        return ArchiveReader(path)
+
+    from archives.legacy.convert import parse_version
+    from archives.legacy.reader import LegacyArchiveReader
+
+    if archive is None:
         return LegacyArchiveReader(
             path, skip_dangling_links=skip_dangling_links, progress=progress
         )
-    if parse_version(zip_version(archive)) is None:
+    if parse_version(version) is None:
         archive.close()
         return ArchiveReader(path)
     # The zip's directory is read once: a legacy one may list many entries.
