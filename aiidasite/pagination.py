@@ -197,6 +197,10 @@ class ReadFirstPaginator(Paginator):
         if number < 1:
             raise EmptyPage(self.error_messages["min_page"])
         bottom = (number - 1) * self.per_page
+        if bottom + self.per_page >= MAX_PK:
+            # No database reads that far (nor takes the offset): counting
+            # says the page is past the end.
+            return super().page(number)
         rows = list(self.object_list[bottom : bottom + self.per_page])
         if (rows and len(rows) < self.per_page) or (not rows and number == 1):
             # What Paginator.count would have counted.
