@@ -109,6 +109,7 @@ from aiidasite.exceptions import (
     NotExistent,
     QueryTimeout,
 )
+from queries import statements
 from queries.compiler import (
     KINDS,
     NODE_TYPE_BY_CLASS,
@@ -474,6 +475,13 @@ class QueryBuilder:
         self._offset = _non_negative(offset, "offset")
         return self
 
+    def window(self, offset: int, limit: int) -> QueryBuilder:
+        """This query's rows from ``offset`` on, ``limit`` of them, as a new
+        query (this one is unchanged). The two share their path, filters
+        and projections: change neither but by :meth:`limit`, :meth:`offset`
+        and :meth:`window`, which replace values rather than edit them."""
+        return copy.copy(self).offset(offset).limit(limit)
+
     def distinct(self, value: bool = True) -> QueryBuilder:
         if not isinstance(value, bool):
             raise InputValidationError("'distinct' is true or false.")
@@ -484,18 +492,20 @@ class QueryBuilder:
 
     def as_dict(self) -> dict[str, Any]:
         """The query as JSON-compatible data; :meth:`from_dict` rebuilds it."""
-        return copy.deepcopy(
-            {
-                "path": [vertex.as_dict() for vertex in self._path],
-                "filters": self._filters,
-                "project": self._projections,
-                "project_map": self._project_map,
-                "order_by": self._order,
-                "limit": self._limit,
-                "offset": self._offset,
-                "distinct": self._distinct,
-            }
-        )
+        return copy.deepcopy(self._parts())
+
+    def _parts(self) -> dict[str, Any]:
+        """:meth:`as_dict`, sharing this query's own lists and dicts."""
+        return {
+            "path": [vertex.as_dict() for vertex in self._path],
+            "filters": self._filters,
+            "project": self._projections,
+            "project_map": self._project_map,
+            "order_by": self._order,
+            "limit": self._limit,
+            "offset": self._offset,
+            "distinct": self._distinct,
+        }
 
     @classmethod
     def from_dict(cls, data: Any, *, alias: str = "default") -> QueryBuilder:
@@ -521,13 +531,16 @@ class QueryBuilder:
     ) -> tuple[sa.Select, list[Projection]]:
         if not self._path:
             raise InputValidationError("The query has no entity: append one first.")
-        covers = None
-        if connection is not None:
+        if connection is None:
+            return Compiler(self, dialect).statement()
 
-            def covers(prefix: str) -> bool:
-                return _covers_every_node(connection, prefix, dialect)
+        def covers(prefix: str) -> bool:
+            return _covers_every_node(connection, prefix, dialect)
 
-        return Compiler(self, dialect, covers).statement()
+        key = statements.query_key(self._parts(), alias=self._alias, dialect=dialect)
+        return statements.built(
+            key, covers, lambda ask: Compiler(self, dialect, ask).statement()
+        )
 
     def _dialect(self) -> str:
         return get_engine(self._alias).dialect.name

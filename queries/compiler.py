@@ -9,6 +9,7 @@ paths through :mod:`queries.jsonpath`), projections and order.
 from __future__ import annotations
 
 import datetime
+import functools
 import uuid
 from collections.abc import Callable
 from dataclasses import dataclass
@@ -189,6 +190,9 @@ def starts_with(column: Any, prefix: str, dialect: str) -> ColumnElement[bool]:
     return like(column, escaped + "%", dialect)
 
 
+# Built once per prefix: SQLAlchemy constructs are immutable, and building
+# this one costs more than the two index lookups it asks for.
+@functools.lru_cache(maxsize=256)
 def every_node_starts_with(prefix: str, dialect: str) -> ColumnElement[bool]:
     """True when every node's type starts with ``prefix``: the types that do
     sort together, so the smallest and largest type settle it."""

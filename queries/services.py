@@ -168,8 +168,7 @@ class QueryResults:
         return self.count()
 
     def _window(self, begin: int, end: int) -> QueryBuilder:
-        window = QueryBuilder.from_dict(self._query.as_dict(), alias=self._alias)
-        return window.offset(self._start + begin).limit(max(end - begin, 0))
+        return self._query.window(self._start + begin, max(end - begin, 0))
 
     def __getitem__(self, index: slice) -> list[dict[str, Any]]:
         if not isinstance(index, slice):
@@ -214,7 +213,8 @@ def query_results(
     builder = query_from_dict(query, alias=alias)
     if not staff and builder.tags("authinfo"):
         raise NotExistent("auth infos are shown to staff only")
-    if not builder.as_dict()["order_by"] and not builder.as_dict()["distinct"]:
+    data = builder.as_dict()
+    if not data["order_by"] and not data["distinct"]:
         builder.order_by({builder.tags()[0]: ["id"]})
     return QueryResults(
         builder,
