@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import pytest
 
-from aiidasite.prepared import PreparedLookup
+from aiidasite.prepared import PreparedLookup, numbered
 from nodes.models import DbNode
 from settingsapp.manager import SettingsManager
 from settingsapp.models import DbSetting
@@ -45,3 +45,32 @@ def test_counted_queries_see_the_lookup(user, django_assert_num_queries):
 def test_a_text_key_with_percent_signs_is_bound_not_formatted():
     DbSetting.objects.create(key="a%s%%b", val={"v": 1})
     assert SettingsManager().get("a%s%%b").value == {"v": 1}
+
+
+@pytest.mark.django_db(transaction=True)
+def test_a_new_database_session_prepares_the_lookup_again(user):
+    from django.db import connection
+
+    node = DbNode.objects.create(node_type="data.core.int.Int.", user=user)
+    assert BY_PK.get(node.pk).pk == node.pk
+    # PostgreSQL's prepared statements go with the session; Django reconnects.
+    connection.close()
+    assert BY_PK.get(node.pk).pk == node.pk
+    assert BY_PK.get(node.pk + 1000) is None
+
+
+@pytest.mark.django_db(transaction=True)
+def test_a_lookup_still_runs_after_a_rolled_back_transaction(user):
+    from django.db import transaction
+
+    node = DbNode.objects.create(node_type="data.core.int.Int.", user=user)
+    with pytest.raises(RuntimeError), transaction.atomic():
+        assert BY_PK.get(node.pk).pk == node.pk
+        raise RuntimeError
+    assert BY_PK.get(node.pk).pk == node.pk
+
+
+def test_placeholders_are_numbered_and_percent_signs_unescaped():
+    assert numbered("SELECT 1 WHERE a = %s AND b LIKE '%%x' AND c = %s") == (
+        "SELECT 1 WHERE a = $1 AND b LIKE '%x' AND c = $2"
+    )
