@@ -318,7 +318,7 @@ REST_FRAMEWORK = {
     "DEFAULT_PAGINATION_CLASS": "aiidasite.api.StandardPagination",
     "PAGE_SIZE": 100,
     "DEFAULT_FILTER_BACKENDS": [
-        "django_filters.rest_framework.DjangoFilterBackend",
+        "aiidasite.filtering.FilterBackend",
         "aiidasite.pagination.OrderingFilter",
     ],
     "DEFAULT_SCHEMA_CLASS": "aiidasite.openapi.AutoSchema",
