@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import pytest
+from django.utils import timezone
 
 from aiidasite.exceptions import NotExistent
 from nodes import services, types
@@ -122,9 +123,43 @@ def test_deletes_split_into_chunks_still_find_everything(user, monkeypatch):
         DbNode.objects.filter(input_links__isnull=True).values_list("pk", flat=True)
     )
     # Small chunks exercise the splitting a database with a low parameter
-    # limit needs, on any database.
+    # limit needs (SQLite's lists; PostgreSQL takes arrays).
     monkeypatch.setattr(bulk, "MAX_IN", 37)
     assert len(services.delete_nodes(heads, dry_run=True)) == 600
     services.delete_nodes(heads, dry_run=False)
     assert not DbNode.objects.exists()
     assert not DbLink.objects.exists()
+
+
+def test_a_large_delete_stays_within_bounded_memory(user):
+    import tracemalloc
+
+    from nodes import bulk
+
+    # 50,000 nodes stored set-based: 25,000 data nodes, each the input of a
+    # calculation that the deletion rules take along.
+    pairs = 25_000
+    now = timezone.now()
+    kinds = [types.INT, types.CALCFUNCTION] * pairs
+    rows = [
+        (uuid, kind, None, "", "", now, now, user.pk, "{}", "{}", "{}")
+        for uuid, kind in zip(bulk.new_uuids(2 * pairs), kinds, strict=True)
+    ]
+    pks = bulk.insert_nodes(rows)
+    data, calcs = pks[0::2], pks[1::2]
+    bulk.insert_rows(
+        bulk.LINK_TABLE,
+        bulk.LINK_COLUMNS,
+        [(d, c, "x", "input_calc") for d, c in zip(data, calcs, strict=True)],
+    )
+    tracemalloc.start()
+    try:
+        deleted = services.delete_nodes(data, dry_run=False)
+        peak = tracemalloc.get_traced_memory()[1]
+    finally:
+        tracemalloc.stop()
+    assert len(deleted) == 2 * pairs
+    assert not DbNode.objects.exists()
+    # A model instance per node alone would take about 1 KiB each (50 MiB);
+    # the pks and the SQL carrying them take a few hundred bytes per node.
+    assert peak < 2 * pairs * 300, f"peak {peak / 2**20:.1f} MiB"
