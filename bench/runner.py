@@ -8,11 +8,11 @@ import importlib
 import os
 import pkgutil
 import platform
-import resource
 import sys
 import tempfile
 from pathlib import Path
 
+from bench.aiida_scripts.memory import peak_rss_mib
 from bench.registry import SCALES, WORKLOADS, Timing, Workload, fresh_tables
 
 RESULTS = Path(__file__).with_name("RESULTS.md")
@@ -63,12 +63,6 @@ def format_row(name: str, n: int, timing: Timing) -> str:
         f"{name:<34} {n:>8} {timing.seconds:>9.3f} {rate:>12,.0f} {ratio:>7}"
         f" {peak_rss_mib():>8,.0f}  {timing.reference}"
     )
-
-
-def peak_rss_mib() -> float:
-    """The most memory this process has held so far (resident, MiB): what the
-    workloads up to this line needed at most."""
-    return resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024
 
 
 def run(workloads: list[Workload], scale: str, workdir: Path) -> list[str]:

@@ -1,7 +1,6 @@
 """aiida-core's import of a legacy archive, as ``verdi archive import`` does
 it: migrate the file to the current format, then import that."""
 
-import resource
 import sys
 import tempfile
 from pathlib import Path
@@ -9,6 +8,7 @@ from pathlib import Path
 from aiida.tools.archive import import_archive
 from aiida.tools.archive.abstract import get_format
 from common import once, report
+from memory import peak_rss_mib
 
 
 def migrate_and_import(path: str) -> None:
@@ -20,4 +20,4 @@ def migrate_and_import(path: str) -> None:
 
 
 seconds, _ = once(lambda: migrate_and_import(sys.argv[1]))
-report(seconds, peak_mib=resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024)
+report(seconds, peak_mib=peak_rss_mib())

@@ -101,15 +101,17 @@ def write_data(handle, uuids: list[str]) -> None:
 
 
 CHILD = """
-import json, resource, sys, time
+import json, sys, time
 import django
 django.setup()
 from archives.services import archive_import
+from bench.aiida_scripts.memory import peak_rss_mib
 start = time.perf_counter()
 summary = archive_import(sys.argv[1])
 seconds = time.perf_counter() - start
-peak = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024
-print(json.dumps({"seconds": seconds, "nodes": summary.nodes_new, "peak_mib": peak}))
+print(json.dumps(
+    {"seconds": seconds, "nodes": summary.nodes_new, "peak_mib": peak_rss_mib()}
+))
 """
 
 
