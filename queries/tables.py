@@ -12,6 +12,7 @@ from __future__ import annotations
 import datetime
 import functools
 import json
+import re
 import uuid
 from dataclasses import dataclass
 from typing import Any
@@ -61,6 +62,10 @@ class AwareDateTime(TypeDecorator):
         return value.astimezone(datetime.UTC)
 
 
+# 32 lowercase hex digits: a UUID as Django keeps it on SQLite.
+_HEX32 = re.compile("[0-9a-f]{32}")
+
+
 class UUIDText(TypeDecorator):
     """A Django ``UUIDField``: 32 hex characters on SQLite, ``uuid`` on PostgreSQL.
 
@@ -79,6 +84,12 @@ class UUIDText(TypeDecorator):
     def process_result_value(self, value: Any, dialect: Dialect) -> Any:
         if value is None:
             return None
+        if isinstance(value, str) and _HEX32.fullmatch(value):
+            # SQLite's form, as Django writes it: dashes put in, which is
+            # what uuid.UUID would print, at a fifth of the cost per row.
+            return "-".join(
+                (value[:8], value[8:12], value[12:16], value[16:20], value[20:])
+            )
         return str(value if isinstance(value, uuid.UUID) else uuid.UUID(value))
 
 

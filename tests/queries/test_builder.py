@@ -4,12 +4,14 @@ from __future__ import annotations
 
 import datetime
 import math
+import uuid
 
 import pytest
 
 from aiidasite.exceptions import InputValidationError
 from queries.builder import QueryBuilder
 from queries.compiler import type_prefix
+from queries.tables import get_tables
 from tests.queries.conftest import BANDS, CALCJOB, DICT, FLOAT, INT, STR, STRUCTURE
 
 pytestmark = pytest.mark.django_db
@@ -421,3 +423,25 @@ def test_type_filters_hold_whether_or_not_every_node_matches(graph):
     assert labels(only_ints, "data.") == ["f", "i", "sub", "x"]
     assert QueryBuilder().append("Int", filters=only_ints).count() == 2
     assert labels(only_ints, "Float") == ["f"]
+
+
+def test_uuids_come_back_in_their_canonical_form(graph):
+    nodes = [graph.node(INT, label=str(index)) for index in range(20)]
+    rows = QueryBuilder().append(INT, project=["label", "uuid"]).all()
+    assert dict(rows) == {node.label: str(node.uuid) for node in nodes}
+
+
+@pytest.mark.parametrize(
+    "stored",
+    [
+        "1b4e28ba2fa111d2883f0016d3cca427",
+        "1B4E28BA2FA111D2883F0016D3CCA427",
+        "1b4e28ba-2fa1-11d2-883f-0016d3cca427",
+        uuid.UUID("1b4e28ba-2fa1-11d2-883f-0016d3cca427"),
+    ],
+)
+def test_a_uuid_column_reads_every_form_a_driver_gives(stored):
+    column = get_tables().node.c.uuid
+    read = column.type.process_result_value
+    assert read(stored, None) == "1b4e28ba-2fa1-11d2-883f-0016d3cca427"
+    assert read(None, None) is None
