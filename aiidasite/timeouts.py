@@ -3,10 +3,17 @@
 A request whose statements run longer than ``AIIDASITE_REQUEST_TIMEOUT_MS``
 (default 30,000; 0 switches the limit off) is answered 503 with a JSON
 ``detail`` instead of tying up a worker until the client gives up.
-PostgreSQL cancels the statement itself (``statement_timeout`` for the
-session, reset when the response is built); SQLite's progress handler
-interrupts it. Routes with a tighter limit of their own (the QueryBuilder's
-``AIIDASITE_QUERY_TIMEOUT_MS``) set it inside this one.
+PostgreSQL cancels the statement itself (``statement_timeout`` of the
+session); SQLite's progress handler interrupts it. Routes with a tighter
+limit of their own (the QueryBuilder's ``AIIDASITE_QUERY_TIMEOUT_MS``) set
+it inside this one.
+
+A PostgreSQL connection serves many requests (``CONN_MAX_AGE``), so the
+session keeps the limit between them: it is set when an API request finds
+another one in place, and reset when a request that is not the API's finds
+one; API requests in a row send nothing. Inside a transaction (which may be
+rolled back, and the setting with it) the limit is set and reset around the
+block as before.
 """
 
 from __future__ import annotations
@@ -29,6 +36,36 @@ def request_timeout_ms() -> int:
     return int(getattr(settings, "AIIDASITE_REQUEST_TIMEOUT_MS", DEFAULT_TIMEOUT_MS))
 
 
+# The statement_timeout this module last gave a PostgreSQL connection, kept
+# on its wrapper as (driver connection, milliseconds; None: the server's own).
+_SESSION_LIMIT = "_aiidasite_statement_timeout"
+# Set inside a transaction: whether it outlived it is not known.
+UNKNOWN = object()
+
+
+def known_time_limit(alias: str = "default") -> int | object | None:
+    """The statement_timeout the open PostgreSQL connection of ``alias`` has
+    as far as this module set it: milliseconds, None (the server's default,
+    also that of a new connection) or :data:`UNKNOWN`."""
+    wrapper = connections[alias]
+    known = getattr(wrapper, _SESSION_LIMIT, None)
+    if known is None or known[0] is not wrapper.connection:
+        return None
+    return known[1]
+
+
+def _set_session_limit(wrapper: Any, milliseconds: int | None) -> None:
+    """SET (RESET for None) the session's statement_timeout, and remember it."""
+    setattr(wrapper, _SESSION_LIMIT, (wrapper.connection, UNKNOWN))
+    with wrapper.cursor() as cursor:
+        if milliseconds is None:
+            cursor.execute("RESET statement_timeout")
+        else:
+            cursor.execute("SET statement_timeout = %s", [int(milliseconds)])
+    if not wrapper.in_atomic_block:
+        setattr(wrapper, _SESSION_LIMIT, (wrapper.connection, milliseconds))
+
+
 @contextlib.contextmanager
 def database_time_limit(milliseconds: int, alias: str = "default") -> Iterator[None]:
     """Cancel any statement of the block still running ``milliseconds`` after
@@ -36,14 +73,13 @@ def database_time_limit(milliseconds: int, alias: str = "default") -> Iterator[N
     wrapper = connections[alias]
     wrapper.ensure_connection()
     if wrapper.vendor == "postgresql":
-        with wrapper.cursor() as cursor:
-            cursor.execute("SET statement_timeout = %s", [int(milliseconds)])
+        _set_session_limit(wrapper, milliseconds)
         try:
             yield
         finally:
             if wrapper.connection is not None and not wrapper.needs_rollback:
-                with contextlib.suppress(Exception), wrapper.cursor() as cursor:
-                    cursor.execute("RESET statement_timeout")
+                with contextlib.suppress(Exception):
+                    _set_session_limit(wrapper, None)
         return
     raw = wrapper.connection
     deadline = time.monotonic() + milliseconds / 1000
@@ -79,8 +115,37 @@ def is_timeout(exc: BaseException) -> bool:
     return False
 
 
+@contextlib.contextmanager
+def request_time_limit(milliseconds: int, alias: str = "default") -> Iterator[None]:
+    """:func:`database_time_limit`, left in place after the block on a
+    PostgreSQL connection outside a transaction, where the next request
+    likely wants it again."""
+    wrapper = connections[alias]
+    if wrapper.vendor != "postgresql" or wrapper.in_atomic_block:
+        with database_time_limit(milliseconds, alias):
+            yield
+        return
+    wrapper.ensure_connection()
+    if known_time_limit(alias) != milliseconds:
+        _set_session_limit(wrapper, milliseconds)
+    yield
+
+
+def lift_time_limit(alias: str = "default") -> None:
+    """The server's statement_timeout again, where a request left another."""
+    wrapper = connections[alias]
+    if (
+        wrapper.vendor == "postgresql"
+        and wrapper.connection is not None
+        and not wrapper.needs_rollback
+        and known_time_limit(alias) is not None
+    ):
+        _set_session_limit(wrapper, None)
+
+
 class RequestTimeoutMiddleware:
-    """Puts every ``/api/`` request under :func:`database_time_limit`."""
+    """Puts every ``/api/`` request under :func:`request_time_limit`, and
+    lifts it for the others."""
 
     def __init__(self, get_response: Callable[[HttpRequest], HttpResponse]) -> None:
         self.get_response = get_response
@@ -88,8 +153,9 @@ class RequestTimeoutMiddleware:
     def __call__(self, request: HttpRequest) -> HttpResponse:
         limit = request_timeout_ms()
         if limit <= 0 or not request.path.startswith("/api/"):
+            lift_time_limit()
             return self.get_response(request)
-        with database_time_limit(limit):
+        with request_time_limit(limit):
             return self.get_response(request)
 
     def process_exception(

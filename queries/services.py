@@ -14,7 +14,7 @@ from django.db import connections, transaction
 from aiidasite.exceptions import InputValidationError, NotExistent, PermissionDenied
 from aiidasite.identifiers import pk_from_text
 from aiidasite.limits import MAX_JSON_DEPTH, json_depth, uncomparable_value
-from aiidasite.timeouts import database_time_limit
+from aiidasite.timeouts import database_time_limit, known_time_limit
 from queries.builder import QueryBuilder
 from queries.manager import QueryManager
 
@@ -122,6 +122,10 @@ def statement_timeout(alias: str, milliseconds: int) -> Iterator[None]:
     """
     wrapper = connections[alias]
     if wrapper.vendor == "postgresql":
+        if not wrapper.in_atomic_block and known_time_limit(alias) == milliseconds:
+            # The request's own limit is this one: nothing to add.
+            yield
+            return
         with transaction.atomic(using=alias), wrapper.cursor() as cursor:
             cursor.execute("SET LOCAL statement_timeout = %s", [int(milliseconds)])
             yield
