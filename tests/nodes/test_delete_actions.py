@@ -136,3 +136,101 @@ def test_nodes_cannot_be_truncated_away_from_their_links(user):
     assert DbNode.objects.count() == 2
     sql("TRUNCATE db_dbnode, db_dblink")
     assert DbNode.objects.count() == 0
+
+
+def session():
+    """A second database session of its own, as another process would hold."""
+    import psycopg2
+
+    settings = connection.settings_dict
+    return psycopg2.connect(
+        dbname=settings["NAME"],
+        user=settings["USER"],
+        password=settings["PASSWORD"],
+        host=settings["HOST"],
+        port=settings["PORT"] or None,
+    )
+
+
+def waiting_for_a_lock(pid: int) -> bool:
+    import time
+
+    with connection.cursor() as cursor:
+        for _ in range(500):
+            cursor.execute(
+                "SELECT wait_event_type FROM pg_stat_activity WHERE pid = %s", [pid]
+            )
+            if cursor.fetchone() == ("Lock",):
+                return True
+            time.sleep(0.01)
+    return False
+
+
+def race(first_sql, first_params, second_sql, second_params):
+    """Run ``first`` in one session, then ``second`` in another while the
+    first is uncommitted; commit the first; the error ``second`` met, if any."""
+    import threading
+
+    first, second = session(), session()
+    failure = []
+
+    def run_second():
+        try:
+            with second.cursor() as cursor:
+                cursor.execute(second_sql, second_params)
+            second.commit()
+        except Exception as exc:  # the test asserts which
+            second.rollback()
+            failure.append(exc)
+
+    try:
+        with first.cursor() as cursor:
+            cursor.execute(first_sql, first_params)
+        thread = threading.Thread(target=run_second)
+        thread.start()
+        assert waiting_for_a_lock(second.get_backend_pid())
+        first.commit()
+        thread.join(timeout=10)
+        assert not thread.is_alive()
+    finally:
+        first.close()
+        second.close()
+    return failure[0] if failure else None
+
+
+def test_a_link_to_a_node_deleted_meanwhile_is_refused_once_the_delete_commits(user):
+    import psycopg2.errors
+
+    source, target = (
+        DbNode.objects.create(node_type="data.core.int.Int.", user=user)
+        for _ in range(2)
+    )
+    error = race(
+        "DELETE FROM db_dbnode WHERE id = %s",
+        [target.pk],
+        "INSERT INTO db_dblink (input_id, output_id, label, type) "
+        "VALUES (%s, %s, 'x', 'input_calc')",
+        [source.pk, target.pk],
+    )
+    assert isinstance(error, psycopg2.errors.ForeignKeyViolation)
+    assert not DbLink.objects.exists()
+    assert not DbNode.objects.filter(pk=target.pk).exists()
+
+
+def test_a_node_linked_meanwhile_is_kept_once_the_link_commits(user):
+    import psycopg2.errors
+
+    source, target = (
+        DbNode.objects.create(node_type="data.core.int.Int.", user=user)
+        for _ in range(2)
+    )
+    error = race(
+        "INSERT INTO db_dblink (input_id, output_id, label, type) "
+        "VALUES (%s, %s, 'x', 'input_calc')",
+        [source.pk, target.pk],
+        "DELETE FROM db_dbnode WHERE id = %s",
+        [target.pk],
+    )
+    assert isinstance(error, psycopg2.errors.ForeignKeyViolation)
+    assert DbLink.objects.filter(input=source, output=target).exists()
+    assert DbNode.objects.filter(pk=target.pk).exists()
