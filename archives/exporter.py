@@ -347,6 +347,10 @@ def check_target(target: Path, *, overwrite: bool, parents: bool) -> None:
     """:raises InputValidationError: if ``target`` cannot be written as asked."""
     if target.is_dir():
         raise InputValidationError(f"{target} is a folder; give a file name")
+    if target.exists() and not target.is_file():
+        # The archive is moved into place: over a device or a pipe, that
+        # would replace it (/dev/null itself) with a file.
+        raise InputValidationError(f"{target} is not a regular file; give a file name")
     if target.exists() and not overwrite:
         raise InputValidationError(f"{target} exists; choose --overwrite to replace")
     folder = target.parent

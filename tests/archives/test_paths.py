@@ -3,6 +3,8 @@
 from __future__ import annotations
 
 import io
+import os
+import stat
 import zipfile
 from pathlib import Path
 from urllib.parse import quote
@@ -158,3 +160,25 @@ def test_archive_migrate_creates_missing_folders_only_when_asked(tmp_path, owner
 
     call_command("archive", "migrate", str(source), str(target), "--parents")
     assert zipfile.is_zipfile(target)
+
+
+@pytest.mark.parametrize("command", ["export", "migrate"])
+def test_archives_are_never_moved_over_a_device_or_a_pipe(tmp_path, owner, command):
+    """The archive is written aside and moved into place: over a special file
+    that would replace it, as ``--overwrite /dev/null`` once replaced the
+    device with a regular file."""
+    group_with_a_node(owner, "g")
+    source = tmp_path / "source.aiida"
+    call_command("archive", "export", str(source), "--groups", "g")
+    pipe = tmp_path / "pipe"
+    os.mkfifo(pipe)
+
+    for target in (str(pipe), os.devnull):
+        if command == "export":
+            arguments = ("export", target, "--groups", "g", "--overwrite")
+        else:
+            arguments = ("migrate", str(source), target, "--overwrite")
+        with pytest.raises(CommandError, match="is not a regular file"):
+            call_command("archive", *arguments)
+    assert stat.S_ISFIFO(pipe.stat().st_mode)
+    assert stat.S_ISCHR(Path(os.devnull).stat().st_mode)
