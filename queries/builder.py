@@ -97,6 +97,7 @@ from __future__ import annotations
 
 import contextlib
 import copy
+import functools
 from collections.abc import Iterator
 from typing import Any
 
@@ -109,7 +110,7 @@ from aiidasite.exceptions import (
     NotExistent,
     QueryTimeout,
 )
-from queries import statements
+from queries import driver, statements
 from queries.compiler import (
     KINDS,
     NODE_TYPE_BY_CLASS,
@@ -527,61 +528,44 @@ class QueryBuilder:
     # -- SQL ----------------------------------------------------------------
 
     def _statement(
-        self, dialect: str, connection: sa.Connection | None = None
-    ) -> tuple[sa.Select, list[Projection]]:
+        self, dialect: str, *, ask: bool = True
+    ) -> tuple[sa.Select, list[Projection], driver.Sent]:
+        """The SELECT, its projections and what running it sent the driver
+        (kept with the statement). ``ask=False``: build without asking the
+        database anything, and keep nothing."""
         if not self._path:
             raise InputValidationError("The query has no entity: append one first.")
-        if connection is None:
-            return Compiler(self, dialect).statement()
+        if not ask:
+            return (*Compiler(self, dialect).statement(), driver.Sent())
 
         def covers(prefix: str) -> bool:
-            return _covers_every_node(connection, prefix, dialect)
+            return _covers_every_node(self._alias, prefix, dialect)
 
         key = statements.query_key(self._parts(), alias=self._alias, dialect=dialect)
         return statements.built(
-            key, covers, lambda ask: Compiler(self, dialect, ask).statement()
+            key,
+            covers,
+            lambda ask: (*Compiler(self, dialect, ask).statement(), driver.Sent()),
         )
 
     def _dialect(self) -> str:
         return get_engine(self._alias).dialect.name
 
-    def _execute(self, statement: sa.Select, connection: sa.Connection) -> sa.Result:
-        try:
-            return connection.execute(statement)
-        except RecursionError:
-            # The bounds of queries.limits keep queries well below this.
-            raise InputValidationError(
-                "The query nests too deeply to compile: flatten its conditions."
-            ) from None
-        except sa.exc.DBAPIError as exc:
-            connection.rollback()
-            if connections[self._alias].in_atomic_block:
-                transaction.set_rollback(True, using=self._alias)
-            if getattr(exc.orig, "pgcode", None) == "57014" or (
-                str(exc.orig) == "interrupted"
-            ):
-                raise QueryTimeout(
-                    "The query was cancelled: it ran longer than allowed."
-                ) from None
-            raise InputValidationError(_refusal(exc.orig)) from exc
+    def _refused(self, error: BaseException) -> Exception:
+        """The error to raise for the driver's ``error`` running a query."""
+        if connections[self._alias].in_atomic_block:
+            transaction.set_rollback(True, using=self._alias)
+        if getattr(error, "pgcode", None) == "57014" or str(error) == "interrupted":
+            return QueryTimeout("The query was cancelled: it ran longer than allowed.")
+        return InputValidationError(_refusal(error))
 
     @contextlib.contextmanager
     def _executed(self) -> Iterator[tuple[list[Projection], Any]]:
-        """The projections and the executed result; the session closes after."""
-        # A Core connection, not an ORM session: rows come back without the
-        # ORM's per-row bookkeeping, which nothing here uses.
-        with get_engine(self._alias).connect() as connection:
-            statement, projections = self._statement(self._dialect(), connection)
-            result = self._execute(statement, connection)
-            if _needs_processing(statement, connection.dialect):
-                yield projections, result
-            else:
-                # The driver's rows are already the values: skip building
-                # SQLAlchemy rows one by one.
-                try:
-                    yield projections, _DriverRows(result.cursor)
-                finally:
-                    result.close()
+        """The projections and the rows, read from the driver's cursor."""
+        engine = get_engine(self._alias)
+        statement, projections, sent = self._statement(engine.dialect.name)
+        with _running(self, engine, statement, sent) as cursor:
+            yield projections, _DriverRows(cursor, statement, engine.dialect, sent)
 
     @staticmethod
     def _shape(projections: list[Projection], rows: Any) -> list[list[Any]]:
@@ -654,16 +638,40 @@ class QueryBuilder:
 
     def count(self) -> int:
         """The number of rows :meth:`all` would return (limit and offset included)."""
-        with get_engine(self._alias).connect() as connection:
-            statement, _ = self._statement(self._dialect(), connection)
-            counting = sa.select(sa.func.count()).select_from(
-                statement.order_by(None).subquery()
-            )
-            return int(self._execute(counting, connection).scalar_one())
+        engine = get_engine(self._alias)
+        statement, _, _ = self._statement(engine.dialect.name)
+        counting = sa.select(sa.func.count()).select_from(
+            statement.order_by(None).subquery()
+        )
+        with _running(self, engine, counting, driver.Sent()) as cursor:
+            return int(cursor.fetchone()[0])
 
     def __str__(self) -> str:
-        statement, _ = self._statement(self._dialect())
+        statement, _, _ = self._statement(self._dialect(), ask=False)
         return str(statement.compile(dialect=get_engine(self._alias).dialect))
+
+
+@contextlib.contextmanager
+def _running(
+    query: QueryBuilder, engine: Any, statement: sa.Executable, sent: driver.Sent
+) -> Iterator[Any]:
+    """:func:`queries.driver.running`, the database's refusals of the
+    statement as the project's errors."""
+    with contextlib.ExitStack() as stack:
+        try:
+            cursor = stack.enter_context(
+                driver.running(query._alias, engine, statement, sent)
+            )
+        except RecursionError:
+            # The bounds of queries.limits keep queries well below this.
+            raise InputValidationError(
+                "The query nests too deeply to compile: flatten its conditions."
+            ) from None
+        except sa.exc.DBAPIError as exc:
+            raise query._refused(exc.orig) from exc
+        except engine.dialect.loaded_dbapi.Error as exc:
+            raise query._refused(exc) from exc
+        yield cursor
 
 
 def _refusal(error: BaseException) -> str:
@@ -680,32 +688,42 @@ def _refusal(error: BaseException) -> str:
     )
 
 
-def _needs_processing(statement: sa.Select, dialect: Any) -> bool:
-    """Whether some selected column converts the driver's values."""
-    return any(
-        column.type.dialect_impl(dialect).result_processor(dialect, None) is not None
-        for column in statement.selected_columns
-    )
-
-
 class _DriverRows:
-    """The few result methods the builder uses, read from the DBAPI cursor."""
+    """The few result methods the builder uses, read from the DBAPI cursor
+    and converted as SQLAlchemy would (:func:`queries.driver.processed`)."""
 
-    def __init__(self, cursor: Any) -> None:
+    def __init__(
+        self, cursor: Any, statement: sa.Select, dialect: Any, sent: driver.Sent
+    ) -> None:
         self._cursor = cursor
+        self._convert = functools.partial(
+            driver.processed, statement, dialect, cursor, sent
+        )
 
     def all(self) -> list[Any]:
-        return self._cursor.fetchall()
+        return self._convert(self._cursor.fetchall())
 
     def partitions(self, size: int) -> Iterator[list[Any]]:
         while batch := self._cursor.fetchmany(size):
-            yield batch
+            yield self._convert(batch)
 
 
-def _covers_every_node(connection: sa.Connection, prefix: str, dialect: str) -> bool:
+@functools.lru_cache(maxsize=256)
+def _covering(alias: str, prefix: str, dialect: str) -> tuple[sa.Select, driver.Sent]:
+    """The statement asking whether every node's type starts with ``prefix``,
+    kept so that asking again skips building and SQLAlchemy's pipeline."""
+    return sa.select(every_node_starts_with(prefix, dialect)), driver.Sent()
+
+
+def _covers_every_node(alias: str, prefix: str, dialect: str) -> bool:
     """Whether every node's type starts with ``prefix`` (two index lookups)."""
-    every = every_node_starts_with(prefix, dialect)
-    return bool(connection.execute(sa.select(every)).scalar())
+    statement, sent = _covering(alias, prefix, dialect)
+    engine = get_engine(alias)
+    with driver.running(alias, engine, statement, sent) as cursor:
+        rows = driver.processed(
+            statement, engine.dialect, cursor, sent, cursor.fetchall()
+        )
+    return bool(rows[0][0])
 
 
 def _as_list(value: Any) -> list[Any]:

@@ -27,6 +27,7 @@ from sqlalchemy.orm import scoped_session, sessionmaker
 from sqlalchemy.pool import NullPool
 
 from aiidasite.exceptions import InputValidationError
+from queries import driver
 
 __all__ = ["database_url", "get_engine", "get_scoped_session", "reset_session"]
 
@@ -117,7 +118,7 @@ def _build_engine(alias: str, engine_kwargs: dict[str, Any]) -> Engine:
             f"Database {alias!r} uses {vendor!r}; queries support "
             f"{sorted(_DIALECT_URLS)}."
         )
-    return create_engine(
+    engine = create_engine(
         _DIALECT_URLS[vendor],
         creator=lambda: BorrowedConnection(alias),
         poolclass=NullPool,
@@ -125,6 +126,8 @@ def _build_engine(alias: str, engine_kwargs: dict[str, Any]) -> Engine:
         pool_reset_on_return=None,
         **engine_kwargs,
     )
+    driver.listen(engine)
+    return engine
 
 
 def get_engine(alias: str = "default", **engine_kwargs: Any) -> Engine:

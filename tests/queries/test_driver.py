@@ -1,0 +1,113 @@
+"""A kept statement run again goes to the driver directly, with the answers
+SQLAlchemy gave the first time, the rows written since included."""
+
+from __future__ import annotations
+
+import contextlib
+import datetime
+from collections.abc import Iterator
+
+import pytest
+from sqlalchemy import event
+
+from queries import statements
+from queries.builder import QueryBuilder
+from queries.session import get_engine
+from tests.queries.conftest import DICT, INT
+
+pytestmark = pytest.mark.django_db
+
+
+@contextlib.contextmanager
+def through_sqlalchemy() -> Iterator[list[str]]:
+    """The statements SQLAlchemy's pipeline runs while the block runs."""
+    executed: list[str] = []
+
+    def record(conn, cursor, statement, *args) -> None:
+        executed.append(statement)
+
+    engine = get_engine()
+    event.listen(engine, "before_cursor_execute", record)
+    try:
+        yield executed
+    finally:
+        event.remove(engine, "before_cursor_execute", record)
+
+
+def every_kind(minimum: int) -> dict:
+    return {
+        "path": [{"entity": "Dict", "tag": "d"}],
+        "filters": {"d": {"attributes.index": {">=": minimum}}},
+        "project": {
+            "d": ["id", "uuid", "ctime", "attributes", "attributes.index", "label"]
+        },
+        "order_by": [{"d": ["id"]}],
+    }
+
+
+def rows(query: dict) -> list[list]:
+    return QueryBuilder.from_dict(query).all()
+
+
+@pytest.fixture(autouse=True)
+def fresh() -> None:
+    statements.forget()
+
+
+def test_a_query_asked_again_skips_sqlalchemy_and_answers_the_same(graph):
+    node = graph.node(DICT, label="a", attributes={"index": 3, "tags": ["x"]})
+    graph.node(INT, label="i", attributes={"value": 1})
+    with through_sqlalchemy() as first_run:
+        first = rows(every_kind(1))
+    with through_sqlalchemy() as second_run:
+        second = rows(every_kind(1))
+    assert first_run and not second_run
+    assert first == second
+    [[pk, uuid, ctime, attributes, index, label]] = second
+    assert (pk, uuid, index, label) == (node.pk, str(node.uuid), 3, "a")
+    assert attributes == {"index": 3, "tags": ["x"]}
+    assert ctime == node.ctime and ctime.tzinfo is not None
+
+
+def test_rows_written_between_runs_are_seen_by_the_driver(graph):
+    graph.node(DICT, label="a", attributes={"index": 1})
+    assert [row[-1] for row in rows(every_kind(1))] == ["a"]
+    graph.node(DICT, label="b", attributes={"index": 2})
+    graph.node(DICT, label="c", attributes={"index": 0})
+    with through_sqlalchemy() as executed:
+        labels = [row[-1] for row in rows(every_kind(1))]
+    assert labels == ["a", "b"]
+    assert not executed
+
+
+def test_queries_differing_in_a_value_are_run_apart(graph):
+    graph.node(DICT, label="a", attributes={"index": 1})
+    graph.node(DICT, label="b", attributes={"index": 2})
+    for _ in range(2):
+        assert [row[-1] for row in rows(every_kind(1))] == ["a", "b"]
+        assert [row[-1] for row in rows(every_kind(2))] == ["b"]
+        assert [row[-1] for row in rows(every_kind(3))] == []
+
+
+def test_pages_and_counts_of_a_query_asked_again(graph):
+    for index in range(5):
+        graph.node(DICT, label=f"n{index}", attributes={"index": index})
+    query = QueryBuilder.from_dict(every_kind(1))
+    for _ in range(2):
+        assert [row[-1] for row in query.window(1, 2).all()] == ["n2", "n3"]
+        assert query.count() == 4
+        assert [row["d"]["label"] for row in query.window(3, 5).dict()] == ["n4"]
+    graph.node(DICT, label="n5", attributes={"index": 5})
+    assert query.count() == 5
+    assert [row[-1] for row in query.window(3, 5).all()] == ["n4", "n5"]
+
+
+def test_batches_of_a_query_asked_again_are_converted(graph):
+    stamp = datetime.datetime(2020, 1, 1, tzinfo=datetime.UTC)
+    for index in range(3):
+        graph.node(DICT, label=f"n{index}", attributes={"index": index}, ctime=stamp)
+    query = every_kind(0)
+    expected = rows(query)
+    batched = list(QueryBuilder.from_dict(query).iterall(batch_size=2))
+    assert batched == expected
+    assert [row[2] for row in batched] == [stamp] * 3
