@@ -132,8 +132,9 @@ def test_slow_queries_are_cancelled(api_client, graph, settings):
     settings.AIIDASITE_QUERY_TIMEOUT_MS = 1
     for i in range(100):
         graph.node(INT, label=f"n{i}")
-    # Joining every node to every node twice over (a million rows) keeps the
-    # database busy well past 1 ms.
+    # Joining every node to every node twice over (a million rows), all
+    # sorted before the first is served, keeps the database busy well past
+    # 1 ms.
     query = {
         "path": [
             {"entity": "node", "tag": "a"},
@@ -143,6 +144,7 @@ def test_slow_queries_are_cancelled(api_client, graph, settings):
             {"entity": "node", "tag": "c", "with_user": "v"},
         ],
         "project": {"c": ["id"]},
+        "order_by": [{"c": [{"label": "desc"}]}, {"a": ["id"]}],
     }
     # Asked again, the kept statement goes to the driver directly: cancelled
     # all the same.
