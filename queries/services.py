@@ -151,7 +151,8 @@ class QueryResults:
         alias: str,
         hidden_email_tags: tuple[str, ...] = (),
     ) -> None:
-        data = query.as_dict()
+        # Read only: the query's own parts, not a deep copy of them.
+        data = query._parts()
         self._hidden_email_tags = hidden_email_tags
         self._query = query
         self._alias = alias
@@ -217,7 +218,7 @@ def query_results(
     builder = query_from_dict(query, alias=alias)
     if not staff and builder.tags("authinfo"):
         raise NotExistent("auth infos are shown to staff only")
-    data = builder.as_dict()
+    data = builder._parts()
     if not data["order_by"] and not data["distinct"]:
         builder.order_by({builder.tags()[0]: ["id"]})
     return QueryResults(
@@ -247,7 +248,7 @@ def _email_tags(builder: QueryBuilder) -> tuple[str, ...]:
 
     :raises PermissionDenied: a filter or order on a user's e-mail.
     """
-    data = builder.as_dict()
+    data = builder._parts()
     tags = tuple(tag for tag, kind in builder._tags.items() if kind == "user")
     orders = [item.get(tag) for item in data["order_by"] for tag in tags]
     for spec in [data["filters"].get(tag) for tag in tags] + orders:

@@ -8,9 +8,10 @@ import datetime
 from collections.abc import Iterator
 
 import pytest
+from django.db import connection
 from sqlalchemy import event
 
-from queries import statements
+from queries import driver, statements
 from queries.builder import QueryBuilder
 from queries.session import get_engine
 from tests.queries.conftest import DICT, INT
@@ -111,3 +112,45 @@ def test_batches_of_a_query_asked_again_are_converted(graph):
     batched = list(QueryBuilder.from_dict(query).iterall(batch_size=2))
     assert batched == expected
     assert [row[2] for row in batched] == [stamp] * 3
+
+
+def prepared_names() -> list[str]:
+    with connection.cursor() as cursor:
+        cursor.execute(
+            "SELECT name FROM pg_prepared_statements "
+            "WHERE name LIKE 'aiidasite_query_%%'"
+        )
+        return [name for (name,) in cursor.fetchall()]
+
+
+needs_postgresql = pytest.mark.skipif(
+    connection.vendor != "postgresql", reason="prepared statements are PostgreSQL's"
+)
+
+
+@needs_postgresql
+def test_a_session_keeps_at_most_so_many_prepared_queries(graph, monkeypatch):
+    monkeypatch.setattr(driver, "PREPARED_PER_SESSION", 2)
+    for index in range(4):
+        graph.node(DICT, label=f"n{index}", attributes={"index": index})
+    before = set(prepared_names())
+    for _ in range(2):
+        for minimum in range(4):
+            labels = [row[-1] for row in rows(every_kind(minimum))]
+            assert labels == [f"n{index}" for index in range(minimum, 4)]
+    assert len(set(prepared_names()) - before) <= 2
+
+
+@needs_postgresql
+@pytest.mark.django_db(transaction=True)
+def test_a_new_database_session_prepares_the_query_again(graph):
+    graph.node(DICT, label="a", attributes={"index": 1})
+    assert [row[-1] for row in rows(every_kind(1))] == ["a"]
+    assert [row[-1] for row in rows(every_kind(1))] == ["a"]
+    assert prepared_names()
+    connection.close()
+    graph.node(DICT, label="b", attributes={"index": 2})
+    assert prepared_names() == []
+    with through_sqlalchemy() as executed:
+        assert [row[-1] for row in rows(every_kind(1))] == ["a", "b"]
+    assert not executed
