@@ -627,7 +627,28 @@ class QueryBuilder:
         """Every row as ``{tag: {projection: value}}`` (keys renamed by
         ``project_map``)."""
         with self._executed() as (projections, result):
-            return self._as_dicts(projections, self._shape(projections, result.all()))
+            rows = result.all()
+        if all(projection.columns is None for projection in projections):
+            return self._plain_dicts(projections, rows)
+        return self._as_dicts(projections, self._shape(projections, rows))
+
+    def _plain_dicts(
+        self, projections: list[Projection], rows: list[Any]
+    ) -> list[dict[str, dict[str, Any]]]:
+        """:meth:`_as_dicts` of rows whose projections are one column each,
+        read from the rows as they are: the same tags and keys, in the same
+        order (a key projected twice holds its last value)."""
+        fields: dict[str, list[tuple[str, int]]] = {}
+        for projection in projections:
+            key = self._project_map.get(projection.tag, {}).get(
+                projection.key, projection.key
+            )
+            fields.setdefault(projection.tag, []).append((key, projection.start))
+        plan = list(fields.items())
+        return [
+            {tag: {key: row[index] for key, index in where} for tag, where in plan}
+            for row in rows
+        ]
 
     def iterdict(self, batch_size: int = 100) -> Iterator[dict[str, dict[str, Any]]]:
         """The rows of :meth:`dict` one at a time, ``batch_size`` per fetch."""

@@ -154,3 +154,23 @@ def test_a_new_database_session_prepares_the_query_again(graph):
     with through_sqlalchemy() as executed:
         assert [row[-1] for row in rows(every_kind(1))] == ["a", "b"]
     assert not executed
+
+
+def test_dict_rows_are_shaped_as_iterdict_shapes_them(graph):
+    graph.node(DICT, label="a", attributes={"index": 1})
+    query = QueryBuilder.from_dict(
+        {
+            "path": [
+                {"entity": "Dict", "tag": "d"},
+                {"entity": "user", "tag": "u", "with_node": "d"},
+            ],
+            "project": {"d": ["label", "attributes.index", "label"], "u": ["email"]},
+            "project_map": {"d": {"attributes.index": "index"}},
+        }
+    )
+    for _ in range(2):
+        [row] = query.dict()
+        assert [row] == list(query.iterdict())
+        assert list(row) == ["d", "u"]
+        assert list(row["d"].items()) == [("label", "a"), ("index", 1)]
+        assert row["u"] == {"email": graph.user.email}
