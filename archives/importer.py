@@ -12,7 +12,7 @@ rows roll back and the objects this import added are removed again.
 from __future__ import annotations
 
 import json
-from collections.abc import Iterator
+from collections.abc import Callable, Iterable, Iterator
 from contextlib import contextmanager
 from dataclasses import asdict, dataclass, field
 from typing import Any
@@ -114,6 +114,17 @@ class ImportSummary:
         return asdict(self)
 
 
+ROW_ERRORS = (
+    AiidaSiteError,
+    ValueError,
+    TypeError,
+    KeyError,
+    IndexError,
+    OverflowError,
+    RecursionError,
+)
+
+
 @contextmanager
 def archive_row(table: str, row: Any) -> Iterator[None]:
     """Turn whatever a malformed row of ``table`` raises into one
@@ -126,19 +137,31 @@ def archive_row(table: str, row: Any) -> Iterator[None]:
         yield
     except (UniquenessError, CorruptArchive):
         raise
-    except (
-        AiidaSiteError,
-        ValueError,
-        TypeError,
-        KeyError,
-        IndexError,
-        OverflowError,
-        RecursionError,
-    ) as exc:
-        detail = str(exc)
-        if len(detail) > MAX_DETAIL:
-            detail = detail[:MAX_DETAIL] + "..."
-        raise CorruptArchive(f"{describe_row(table, row)}: {detail}") from None
+    except ROW_ERRORS as exc:
+        raise row_error(table, row, exc) from None
+
+
+def checked_rows(
+    table: str, rows: Iterable[Any], check: Callable[[Any], Any]
+) -> Iterator[tuple[Any, Any]]:
+    """``(row, check(row))`` for each row, errors named as by
+    :func:`archive_row`: one handler around the loop, not a context per row
+    (which costs more than some checks)."""
+    row = None
+    try:
+        for row in rows:
+            yield row, check(row)
+    except (UniquenessError, CorruptArchive):
+        raise
+    except ROW_ERRORS as exc:
+        raise row_error(table, row, exc) from None
+
+
+def row_error(table: str, row: Any, exc: BaseException) -> CorruptArchive:
+    detail = str(exc)
+    if len(detail) > MAX_DETAIL:
+        detail = detail[:MAX_DETAIL] + "..."
+    return CorruptArchive(f"{describe_row(table, row)}: {detail}")
 
 
 def describe_row(table: str, row: Any) -> str:
@@ -286,9 +309,7 @@ class ArchiveImporter:
         bar = self.bar("Nodes", self.archive.count("db_dbnode"))
         for batch in self.archive.rows("SELECT * FROM db_dbnode ORDER BY id"):
             rows: dict[str, dict[str, Any]] = {}
-            for row in batch:
-                with archive_row("db_dbnode", row):
-                    node = self.clean_node(row)
+            for row, node in checked_rows("db_dbnode", batch, self.clean_node):
                 if node["uuid"] in rows:
                     raise CorruptArchive(
                         f"{describe_row('db_dbnode', row)}: the uuid appears twice"
@@ -464,23 +485,9 @@ class ArchiveImporter:
         pending: list[tuple[Any, Link]] = []  # (archive row id, link)
         touching_existing = []
         for batch in self.archive.rows("SELECT * FROM db_dblink ORDER BY id"):
-            for row in batch:
-                if self.skip_dangling_links and not (
-                    row["input_id"] in self.nodes and row["output_id"] in self.nodes
-                ):
-                    self.summary.skipped.append(
-                        f"skipped link {row['label']!r} ({row['type']}) from node "
-                        f"{row['input_id']} to node {row['output_id']}: a node "
-                        "the archive lacks"
-                    )
-                    continue
-                with archive_row("db_dblink", row):
-                    link = Link(
-                        self.node_pk(row["input_id"]),
-                        self.node_pk(row["output_id"]),
-                        row["label"],
-                        row["type"],
-                    )
+            for row, link in checked_rows(
+                "db_dblink", self.kept_links(batch), self.link_of
+            ):
                 if (
                     row["input_id"] in self.existing_nodes
                     and row["output_id"] in self.existing_nodes
@@ -502,6 +509,30 @@ class ArchiveImporter:
         except StoringNotAllowed as exc:
             raise CorruptArchive(f"db_dblink: {exc}") from None
         self.summary.links_new = len(links)
+
+    def kept_links(self, rows: list[Any]) -> Iterator[Any]:
+        """The link rows to import: with ``skip_dangling_links``, those whose
+        nodes the archive holds (each other one named in the summary)."""
+        if not self.skip_dangling_links:
+            yield from rows
+            return
+        for row in rows:
+            if row["input_id"] in self.nodes and row["output_id"] in self.nodes:
+                yield row
+                continue
+            self.summary.skipped.append(
+                f"skipped link {row['label']!r} ({row['type']}) from node "
+                f"{row['input_id']} to node {row['output_id']}: a node "
+                "the archive lacks"
+            )
+
+    def link_of(self, row: Any) -> Link:
+        return Link(
+            self.node_pk(row["input_id"]),
+            self.node_pk(row["output_id"]),
+            row["label"],
+            row["type"],
+        )
 
     def node_pk(self, archive_id: Any) -> int:
         try:

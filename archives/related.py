@@ -195,9 +195,7 @@ def _insert_new(
     new = existing = 0
     for batch in archive.rows(f"SELECT * FROM {table} ORDER BY id"):
         rows: dict[str, tuple] = {}
-        for row in batch:
-            with importer.archive_row(table, row):
-                checked = values(row)
+        for _, checked in importer.checked_rows(table, batch, values):
             rows[checked[0]] = checked
         for uuid in bulk.stored_uuids(model._meta.db_table, list(rows)):
             del rows[uuid]

@@ -34,8 +34,9 @@ NODE_SECTIONS = frozenset(
     }
 )
 CHUNK = 1024 * 1024
+WHITESPACE = " \t\n\r"
 _NOT_WHITESPACE = re.compile(r"[^ \t\n\r]")
-_SIMPLE_KEY = re.compile(r'([^"\\\x00-\x1f]*)"[ \t\n\r]*:')
+_SIMPLE_KEY = re.compile(r'[ \t\n\r]*"([^"\\\x00-\x1f]*)"[ \t\n\r]*:[ \t\n\r]*')
 
 
 class Record(NamedTuple):
@@ -127,6 +128,11 @@ class _Stream:
     def next_char(self) -> str:
         """The next character that is not whitespace ("" at the end),
         consumed."""
+        buffer, pos = self.buffer, self.pos
+        if pos < len(buffer) and buffer[pos] not in WHITESPACE:
+            # The common case, a comma or bracket right after a value.
+            self.pos = pos + 1
+            return buffer[pos]
         while True:
             found = _NOT_WHITESPACE.search(self.buffer, self.pos)
             if found:
@@ -140,28 +146,32 @@ class _Stream:
         """The keys of the object whose ``{`` was just read, each followed
         by its ``:``; the caller reads each value before asking for the next
         key."""
-        char = self.next_char()
-        if char == close:
+        if self.peek() == close:
+            self.next_char()
             return
         while True:
-            if char != '"':
-                raise ValueError("expected a key")
-            # Most keys (pks, uuids, names) hold no escapes: one match reads
-            # the key and its colon; anything else takes the general way.
-            simple = _SIMPLE_KEY.match(self.buffer, self.pos)
-            if simple:
-                key, self.pos = simple.group(1), simple.end()
-            else:
-                key = self.string()
-                if self.next_char() != ":":
-                    raise ValueError(f"expected ':' after {key!r}")
+            key = self.key()
             yield key
             char = self.next_char()
             if char == close:
                 return
             if char != ",":
                 raise ValueError(f"expected ',' or '{close}' after {key!r}")
-            char = self.next_char()
+
+    def key(self) -> str:
+        """The next key, its colon and the blanks after it, consumed."""
+        # Most keys (pks, uuids, names) hold no escapes: one match reads the
+        # key with the blanks around it; anything else takes the general way.
+        simple = _SIMPLE_KEY.match(self.buffer, self.pos)
+        if simple:
+            self.pos = simple.end()
+            return simple.group(1)
+        if self.next_char() != '"':
+            raise ValueError("expected a key")
+        key = self.string()
+        if self.next_char() != ":":
+            raise ValueError(f"expected ':' after {key!r}")
+        return key
 
     def object_keys(self, where: str) -> Iterator[str]:
         if self.next_char() != "{":
@@ -209,7 +219,9 @@ class _Stream:
         it (a number cut in two still decodes), so it is decoded again once
         more text is in.
         """
-        self.peek()
+        buffer, pos = self.buffer, self.pos
+        if pos >= len(buffer) or buffer[pos] in WHITESPACE:
+            self.peek()
         wanted = CHUNK
         while True:
             try:
