@@ -13,7 +13,7 @@ from typing import Any
 from urllib.parse import quote
 
 from django.contrib import admin, messages
-from django.core.exceptions import PermissionDenied
+from django.core.exceptions import EmptyResultSet, PermissionDenied
 from django.core.paginator import Paginator
 from django.db import connections
 from django.db.models import Count, QuerySet
@@ -50,7 +50,12 @@ class CappedCountPaginator(Paginator):
         if not isinstance(query, QuerySet):
             return len(query)
         limited = query.order_by().values("pk")[: COUNT_LIMIT + 1]
-        sql, params = limited.query.sql_with_params()
+        try:
+            sql, params = limited.query.sql_with_params()
+        except EmptyResultSet:
+            # Django compiles no SQL for a filter no row can match (an id
+            # beyond the column's range, ``.none()``): nothing to count.
+            return 0
         with connections[query.db].cursor() as cursor:
             cursor.execute(f"SELECT COUNT(*) FROM ({sql}) capped", params)
             return cursor.fetchone()[0]

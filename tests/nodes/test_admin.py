@@ -189,3 +189,24 @@ def test_group_member_changes_need_change_permission(client, django_user_model, 
         f"/admin/nodes/dbgroup/{group.pk}/members/", {"action": "add", "node": ["1"]}
     )
     assert response.status_code == 403
+
+
+@pytest.mark.parametrize(
+    "url",
+    [
+        "/admin/nodes/dbnode/?user__id__exact=99999999999999999999",
+        "/admin/nodes/dbnode/?id=99999999999999999999",
+        "/admin/nodes/dbnode/?dbcomputer__id__exact=99999999999999999999",
+        "/admin/nodes/dblink/?input__id__exact=99999999999999999999",
+        "/admin/processes/processnode/?dbcomputer__id__exact=99999999999999999999",
+    ],
+)
+def test_list_filtered_by_an_id_out_of_range_is_empty_not_an_error(
+    admin_client, chain, url
+):
+    response = admin_client.get(url)
+    assert response.status_code == 200
+    structure, _, _ = chain
+    assert (
+        f"/admin/nodes/dbnode/{structure.pk}/change/" not in response.content.decode()
+    )
