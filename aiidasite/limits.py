@@ -26,6 +26,16 @@ def json_depth(value: Any) -> int:
         ]
 
 
+def has_lone_surrogate(text: str) -> bool:
+    """Whether ``text`` holds a code point U+D800..U+DFFF, which JSON's
+    ``\\ud800`` escapes can carry but UTF-8 cannot encode."""
+    try:
+        text.encode("utf-8")
+    except UnicodeEncodeError:
+        return True
+    return False
+
+
 # Integers both databases compare: SQLite's driver cannot even send a larger
 # one, PostgreSQL would compare it as numeric.
 INT64 = range(-(2**63), 2**63)
@@ -34,8 +44,9 @@ INT64 = range(-(2**63), 2**63)
 def uncomparable_value(value: Any) -> str | None:
     """What in ``value`` (nested lists and objects included) the databases
     cannot compare alike, in words, or None: an integer outside 64 bits, or
-    text holding NUL (PostgreSQL refuses it; no stored text holds one).
-    Iterative, like :func:`json_depth`."""
+    text (keys included) holding NUL or a lone surrogate (PostgreSQL refuses
+    NUL, neither database's driver can encode a surrogate; no stored text
+    holds either). Iterative, like :func:`json_depth`."""
     stack = [value]
     while stack:
         item = stack.pop()
@@ -47,6 +58,8 @@ def uncomparable_value(value: Any) -> str | None:
         elif isinstance(item, str):
             if "\x00" in item:
                 return f"the text {item!r} holds a NUL character"
+            if not item.isascii() and has_lone_surrogate(item):
+                return f"the text {item!r} holds a lone surrogate"
         elif isinstance(item, int) and not isinstance(item, bool):
             if item not in INT64:
                 return f"{item} is beyond 64-bit integers"

@@ -218,8 +218,14 @@ class QueryBuilder:
                 raise InputValidationError(
                     f"Unknown path keys {sorted(unknown)}; allowed: {list(PATH_KEYS)}."
                 )
+            if "entity" not in item:
+                # Defaulting to every node would answer a typo with the table.
+                raise InputValidationError(
+                    f"A path item names its entity ('entity', or aiida-core's "
+                    f"'orm_base' and 'entity_type'), got {item!r}."
+                )
             self.append(
-                item.get("entity", "node"),
+                item["entity"],
                 **{key: value for key, value in item.items() if key != "entity"},
             )
         for tag, spec in filters.items():
@@ -796,7 +802,8 @@ def _from_aiida_item(
     here, so another relation's edge tag must carry no filter or projection
     (both are dropped from ``filters`` and ``project`` when empty).
 
-    :raises InputValidationError: unknown keys, an ``orm_base`` without an
+    :raises InputValidationError: unknown keys, an ``entity_type`` that is
+        neither a string nor a list of strings, an ``orm_base`` without an
         entity here, or filters on an edge that does not exist.
     """
     unknown = set(item) - set(AIIDA_PATH_KEYS)
@@ -806,6 +813,19 @@ def _from_aiida_item(
             f"{list(AIIDA_PATH_KEYS)}."
         )
     base, entity_type = item.get("orm_base"), item.get("entity_type")
+    if not (
+        isinstance(entity_type, str)
+        or (
+            isinstance(entity_type, list)
+            and entity_type
+            and all(isinstance(name, str) for name in entity_type)
+        )
+    ):
+        # aiida-core writes a type string ("" for any node) or a list of them.
+        raise InputValidationError(
+            f"The path item {item!r} needs entity_type: a type string or a "
+            f"list of them."
+        )
     if base == "node":
         # A list of types (several classes appended at once) is an "or" of
         # type filters, which aiida-core wrote into the filters.

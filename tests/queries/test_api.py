@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import datetime
+import json
 
 import pytest
 from django.db import connection
@@ -107,6 +108,47 @@ def test_querybuilder_refuses_bad_queries_with_400(client):
         response = client.post("/api/v1/querybuilder/", query, format="json")
         assert response.status_code == 400, query
         assert "detail" in response.json()
+
+
+def test_querybuilder_refuses_lone_surrogates_anywhere_with_400(client):
+    node = {"entity_type": "", "orm_base": "node", "tag": "n"}
+    for filters in [
+        {"n": {"label": "\ud800"}},
+        {"n": {"attributes.x": {"==": "\ud800"}}},
+        {"n": {"label": {"like": "\udfff%"}}},
+        {"n": {"attributes.\ud800": {"==": 1}}},
+        {"n": {"label": {"in": ["a", "\udc00b"]}}},
+    ]:
+        # json.dumps writes the surrogate as JSON's escape, as a client does.
+        query = json.dumps({"path": [node], "filters": filters})
+        response = client.post(
+            "/api/v1/querybuilder/", query, content_type="application/json"
+        )
+        assert response.status_code == 400, filters
+        assert "lone surrogate" in response.json()["detail"]
+    query = json.dumps({"path": [{**node, "tag": "\ud800"}]})
+    response = client.post(
+        "/api/v1/querybuilder/", query, content_type="application/json"
+    )
+    assert response.status_code == 400
+    assert "lone surrogate" in response.json()["detail"]
+
+
+def test_querybuilder_refuses_malformed_path_items_naming_them(client, graph):
+    graph.node(INT)
+    for item in [
+        {},
+        {"tag": "n"},
+        {"entity_type": 5, "orm_base": "node"},
+        {"entity_type": None, "orm_base": "node"},
+        {"entity_type": [], "orm_base": "node"},
+        {"entity_type": ["data.core.int.Int.", 3], "orm_base": "node"},
+        {"orm_base": "node"},
+    ]:
+        query = {"path": [item]}
+        response = client.post("/api/v1/querybuilder/", query, format="json")
+        assert response.status_code == 400, item
+        assert "path item" in response.json()["detail"], item
 
 
 def test_query_routes_are_open_reads_unless_the_site_requires_login(

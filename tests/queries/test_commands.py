@@ -157,6 +157,19 @@ def test_query_errors_are_one_line(tmp_path, monkeypatch):
         run("query", "-")
 
 
+def test_query_refuses_a_lone_surrogate_in_one_line(graph, monkeypatch):
+    graph.node(INT, label="a")
+    # JSON's escape, as a client writes it: json.loads gives a lone surrogate.
+    query = (
+        '{"path":[{"entity_type":"","orm_base":"node","tag":"n"}],'
+        '"filters":{"n":{"label":"\\ud800"}}}'
+    )
+    monkeypatch.setattr("sys.stdin", io.StringIO(query))
+    with pytest.raises(CommandError, match="lone surrogate") as raised:
+        run("query", "-")
+    assert "\n" not in str(raised.value)
+
+
 def test_a_failing_command_exits_1_with_one_line(tmp_path):
     # A scratch SQLite site, whatever database the tests themselves use.
     env = {**os.environ, "AIIDASITE_DATA_DIR": str(tmp_path)}
