@@ -87,3 +87,21 @@ def test_a_bad_archive_exits_1_with_one_line(tmp_path):
     assert result.stderr.strip().count("\n") == 0
     assert "neither a zip nor a tar archive" in result.stderr
     assert "Traceback" not in result.stderr
+
+
+def test_an_error_among_several_files_names_the_file(bands_archive, tmp_path):
+    from tests.archives.legacy_archives import write_legacy_archive
+
+    broken = tmp_path / "broken.aiida"
+    write_legacy_archive(
+        broken, "0.4", members={"data.json": b'{"export_data": {"Node": {"1": '}
+    )
+
+    with pytest.raises(CommandError) as error:
+        run("import", str(bands_archive), str(broken))
+
+    message = str(error.value)
+    assert message.startswith(f"{broken}: ")
+    assert "data.json is not valid JSON" in message
+    # The file before it was imported, as its summary said.
+    assert DbNode.objects.count() == 54

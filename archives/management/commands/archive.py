@@ -107,12 +107,22 @@ class Command(BaseCommand):
         self, files: list[str], progress: bool, skip_dangling_links: bool
     ) -> None:
         for path in files:
-            summary = services.archive_import(
-                path, progress=progress, skip_dangling_links=skip_dangling_links
-            )
+            try:
+                summary = services.archive_import(
+                    path, progress=progress, skip_dangling_links=skip_dangling_links
+                )
+            except AiidaSiteError as exc:
+                # Several files: the error says which (those before it are in).
+                message = str(exc)
+                if path not in message:
+                    message = f"{path}: {message}"
+                raise CommandError(message) from exc
             self.write_skipped(summary.skipped)
             if not summary.changed:
-                self.stdout.write(f"{path}: nothing new, everything was present.")
+                self.stdout.write(
+                    f"{path}: nothing new, every entity was here already "
+                    "(existing ones are kept as they are)."
+                )
             else:
                 self.report_counts(path, summary)
 
