@@ -62,8 +62,11 @@ def process_report(
     called process one level deeper, down to ``max_depth`` levels (all when
     ``None``); callees in the order they were called.
 
-    :raises InputValidationError: for an unknown level or a negative depth.
+    :raises InputValidationError: for a node that is not a process (as
+        verdi refuses it), an unknown level or a negative depth.
     """
+    if not node.is_process:
+        raise InputValidationError(f"node {node.pk} is not a process")
     threshold = LEVELS[_level(levelname)]
     if max_depth is not None and max_depth < 0:
         raise InputValidationError("max_depth must be 0 or more")

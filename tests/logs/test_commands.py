@@ -88,3 +88,9 @@ def test_a_process_without_logs_says_so(graph, author):
 def test_a_missing_node_is_one_line(graph):
     with pytest.raises(CommandError, match="no node with pk 999999"):
         run("process", "report", 999999)
+
+
+def test_a_data_node_has_no_process_report(author):
+    data = services.node_store(user=author, node_type=types.INT)
+    with pytest.raises(CommandError, match=f"node {data.pk} is not a process"):
+        run("process", "report", data.pk)
