@@ -127,6 +127,9 @@ NODE_USER_FIELDS = ("user__username", "user__email")
 # --- lookups ---------------------------------------------------------------
 
 
+_UUID_DASHES = frozenset({8, 13, 18, 23})
+
+
 def uuid_prefix(text: str) -> str | None:
     """``text`` as the start of a canonical (dashed, lowercase) UUID, or None
     if it cannot be one.
@@ -134,7 +137,13 @@ def uuid_prefix(text: str) -> str | None:
     Databases compare UUIDs as text differently (PostgreSQL with dashes,
     SQLite without); the dashed form works on both.
     """
-    digits = text.strip().replace("-", "").lower()
+    text = text.strip()
+    # Dashes stand only where a dashed UUID has them: "-1" starts none.
+    if any(
+        char == "-" and index not in _UUID_DASHES for index, char in enumerate(text)
+    ):
+        return None
+    digits = text.replace("-", "").lower()
     if not digits or len(digits) > 32:
         return None
     if any(c not in "0123456789abcdef" for c in digits):

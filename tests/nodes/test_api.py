@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import datetime
 import json
+import uuid
 
 import pytest
 from django.core.files.uploadedfile import SimpleUploadedFile
@@ -93,6 +94,19 @@ def test_node_detail_by_pk_uuid_and_prefix(api_client, calc_graph):
         assert response.status_code == 200
         assert response.json()["uuid"] == str(calc.uuid)
         assert response.json()["attributes"] == {}
+
+
+def test_a_negative_number_is_no_uuid_prefix(api_client, make_node):
+    # "-1" once matched this node, its dash dropped, as the prefix "1".
+    node = make_node()
+    DbNode.objects.filter(pk=node.pk).update(
+        uuid=uuid.UUID("14444444-4444-4444-8444-444444444444")
+    )
+    assert api_client.get("/api/v1/nodes/1444/").status_code == 200
+    for text in ("-1", "-14", "1-4", "--"):
+        response = api_client.get(f"/api/v1/nodes/{text}/")
+        assert response.status_code == 404, text
+        assert response.json() == {"detail": f"no node with pk or uuid {text!r}"}
 
 
 def test_missing_node_is_json_404(api_client):
