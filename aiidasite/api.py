@@ -12,7 +12,11 @@ from rest_framework.response import Response
 from rest_framework.views import exception_handler as drf_exception_handler
 
 from aiidasite.exceptions import AiidaSiteError
-from aiidasite.pagination import KeysetPagination, ReadFirstPaginator
+from aiidasite.pagination import (
+    KeysetPagination,
+    ReadFirstPaginator,
+    StrictPageSize,
+)
 from aiidasite.timeouts import is_timeout, timeout_detail
 
 
@@ -50,13 +54,15 @@ def first_message(errors: Any, where: str = "") -> str:
     return f"{where}: invalid" if where else "invalid input"
 
 
-class StandardPagination(PageNumberPagination):
+class StandardPagination(StrictPageSize, PageNumberPagination):
     """Numbered pages for small tables (settings, groups) and query results;
-    the last page is read without a COUNT query."""
+    the last page is read without a COUNT query.
+
+    :raises InputValidationError: a ``page_size`` that is not a positive
+        integer.
+    """
 
     django_paginator_class = ReadFirstPaginator
-    page_size_query_param = "page_size"
-    max_page_size = 1000
 
 
 class LargeTablePagination(KeysetPagination):

@@ -58,6 +58,32 @@ class OrderingFilter(filters.OrderingFilter):
         return [term, "-id" if term.startswith("-") else "id"]
 
 
+class StrictPageSize:
+    """``page_size`` from the query string, refused unless it is a positive
+    integer in ASCII digits; above ``max_page_size`` it is capped, as DRF
+    caps it. DRF falls back to the default page size for anything it cannot
+    read, so a typo went unnoticed while other bad parameters got a 400.
+
+    :raises InputValidationError: a ``page_size`` that is not a positive
+        integer.
+    """
+
+    page_size: int
+    page_size_query_param = "page_size"
+    max_page_size = 1000
+
+    def get_page_size(self, request: Request) -> int:
+        text = request.query_params.get(self.page_size_query_param)
+        if text is None:
+            return self.page_size
+        if not (text.isascii() and text.isdigit()) or int(text) < 1:
+            raise InputValidationError(
+                f"page_size {text!r} is not a positive integer "
+                f"(at most {self.max_page_size} rows are served)"
+            )
+        return min(int(text), self.max_page_size)
+
+
 @dataclass(frozen=True)
 class _Position:
     value: Any
@@ -65,18 +91,17 @@ class _Position:
     backwards: bool
 
 
-class KeysetPagination(CursorPagination):
+class KeysetPagination(StrictPageSize, CursorPagination):
     """Pages of ``page_size`` rows (at most ``max_page_size``) ordered by the
     view's ``ordering`` (through :class:`OrderingFilter`, default ``-id``)
     then by id in the same direction; ``next``/``previous`` links carry the
     position. No COUNT(*).
 
-    :raises InputValidationError: a cursor this class did not write.
+    :raises InputValidationError: a cursor this class did not write, or a
+        ``page_size`` that is not a positive integer.
     """
 
     page_size = 100
-    page_size_query_param = "page_size"
-    max_page_size = 1000
     ordering = "-id"
 
     def paginate_queryset(

@@ -164,3 +164,53 @@ def test_an_empty_table_has_one_empty_page(api_client):
     body = api_client.get("/api/v1/groups/").json()
     assert (body["count"], body["results"], body["next"]) == (0, [], None)
     assert api_client.get("/api/v1/groups/?page=2").status_code == 404
+
+
+def page_size_routes(pk: int) -> list[tuple[str, str]]:
+    """(method, path) of every documented operation taking ``page_size``,
+    path parameters set to ``pk``."""
+    import re
+
+    from drf_spectacular.generators import SchemaGenerator
+
+    schema = SchemaGenerator().get_schema(request=None, public=True)
+    return [
+        (method.upper(), re.sub(r"{\w+}", str(pk), path))
+        for path, methods in schema["paths"].items()
+        for method, operation in methods.items()
+        if any(p["name"] == "page_size" for p in operation.get("parameters", []))
+    ]
+
+
+def test_bad_page_sizes_are_refused_on_every_list_route(api_client, user):
+    api_client.force_authenticate(user)
+    node = services.node_store(user=user, node_type=types.INT)
+    routes = page_size_routes(node.pk)
+    assert ("GET", "/api/v1/nodes/") in routes
+    assert ("GET", "/api/v1/groups/") in routes
+    assert ("POST", "/api/v1/querybuilder/") in routes
+    body = {"path": ["node"]}
+    for method, path in routes:
+        for text in ("abc", "-1", "0", "1.5", "²", "", "+3"):
+            url = f"{path}?page_size={text}"
+            if method == "POST":
+                response = api_client.post(url, body, format="json")
+            else:
+                response = api_client.generic(method, url)
+            assert response.status_code == 400, (method, url, response.content)
+            assert "page_size" in response.json()["detail"], (method, url)
+
+
+def test_good_page_sizes_are_served_and_large_ones_capped(api_client, user):
+    services.nodes_store_bulk(
+        user=user, nodes=[NodeSpec(node_type=types.INT) for _ in range(3)]
+    )
+    for url in ("/api/v1/nodes/?page_size=2", "/api/v1/nodes/?page_size=02"):
+        assert len(api_client.get(url).json()["results"]) == 2
+    body = api_client.get("/api/v1/nodes/?page_size=" + "9" * 30).json()
+    assert len(body["results"]) == 3
+    query = {"path": ["node"]}
+    response = api_client.post(
+        "/api/v1/querybuilder/?page_size=1", query, format="json"
+    )
+    assert len(response.json()["results"]) == 1
