@@ -75,6 +75,10 @@ def export_closure(start: Iterable[int]) -> set[int]:
 def starting_nodes(
     *, node_pks: list[int], group_labels: list[str], everything: bool
 ) -> tuple[set[int], list[DbGroup]]:
+    if everything and (node_pks or group_labels):
+        raise InputValidationError(
+            "'all' exports every node and group: give it without nodes or groups"
+        )
     if everything:
         return set(DbNode.objects.values_list("pk", flat=True)), list(
             DbGroup.objects.all()

@@ -105,3 +105,13 @@ def test_an_error_among_several_files_names_the_file(bands_archive, tmp_path):
     assert "data.json is not valid JSON" in message
     # The file before it was imported, as its summary said.
     assert DbNode.objects.count() == 54
+
+
+def test_export_refuses_all_with_nodes_or_groups(bands_archive, tmp_path):
+    run("import", str(bands_archive))
+    node = DbNode.objects.order_by("pk").first()
+    for extra in (("--nodes", str(node.pk)), ("--groups", "anything")):
+        target = tmp_path / "out.aiida"
+        with pytest.raises(CommandError, match="without nodes or groups"):
+            run("export", str(target), "--all", *extra)
+        assert not target.exists()
