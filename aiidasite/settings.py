@@ -198,13 +198,29 @@ ASGI_APPLICATION = "aiidasite.asgi.application"
 # opening one costs about as much as answering a small API request, and
 # SQLite's page cache (below) lives and dies with its connection. Each is
 # checked before a request reuses it, so a restarted server is reconnected.
-DATABASES = {
-    "default": dj_database_url.config(
-        default=f"sqlite:///{DATA_DIR / 'db.sqlite3'}",
-        conn_max_age=env_int("CONN_MAX_AGE", 600),
-        conn_health_checks=True,
+# An empty DATABASE_URL is no URL at all: the default SQLite file. Lower
+# case, so the URL (and its password) is no setting shown on error pages.
+_database_url = env_str("DATABASE_URL", "").strip() or (
+    f"sqlite:///{DATA_DIR / 'db.sqlite3'}"
+)
+try:
+    DATABASES = {
+        "default": dj_database_url.parse(
+            _database_url,
+            conn_max_age=env_int("CONN_MAX_AGE", 600),
+            conn_health_checks=True,
+        )
+    }
+except ValueError:  # dj_database_url.UnknownSchemeError among them
+    DATABASES = {"default": {}}
+if "ENGINE" not in DATABASES["default"]:
+    # The message names the scheme only: the URL may hold a password.
+    _scheme = _database_url.partition("://")[0] if "://" in _database_url else ""
+    raise ImproperlyConfigured(
+        "DATABASE_URL is not a database URL "
+        f"({f'unknown scheme {_scheme!r}' if _scheme else 'no scheme'}): give one "
+        "such as postgres://user:pw@host:5432/name or sqlite:////path/to/db.sqlite3"
     )
-}
 if DATABASES["default"]["ENGINE"] == "django.db.backends.sqlite3":
     if not os.environ.get("DATABASE_URL"):
         DATA_DIR.mkdir(parents=True, exist_ok=True)

@@ -12,6 +12,13 @@ from collections.abc import Callable
 
 from django.utils import timezone
 
+from aiidasite.exceptions import InputValidationError
+
+# The furthest back "the last N days" reaches (about a thousand years): far
+# inside the calendar's range, where one day more than now's year allows
+# overflows instead of selecting anything more.
+MAX_PAST_DAYS = 365_000
+
 TimeWriter = Callable[[datetime.datetime | None], str | None]
 
 
@@ -38,3 +45,22 @@ def format_time(moment: datetime.datetime | None) -> str | None:
     """``moment`` in ``TIME_ZONE`` as ISO 8601 (``Z`` for UTC, as DRF writes
     it); None stays None. A naive ``moment`` is taken to be in UTC."""
     return time_writer()(moment)
+
+
+def past_days_start(past_days: int) -> datetime.datetime:
+    """The moment ``past_days`` days before now (aware, UTC): where "created
+    in the last N days" begins, for the commands and the API alike.
+
+    :raises InputValidationError: ``past_days`` not a whole number from 1 to
+        ``MAX_PAST_DAYS``.
+    """
+    if (
+        isinstance(past_days, bool)
+        or not isinstance(past_days, int)
+        or not 1 <= past_days <= MAX_PAST_DAYS
+    ):
+        raise InputValidationError(
+            "the number of past days must be a whole number from 1 to "
+            f"{MAX_PAST_DAYS}, got {past_days!r}"
+        )
+    return timezone.now() - datetime.timedelta(days=past_days)

@@ -7,13 +7,12 @@ as aiida-core's ``ProcessNode`` keeps them.
 
 from __future__ import annotations
 
-import datetime
 from typing import Any
 
 from django.db.models import QuerySet
-from django.utils import timezone
 
 from aiidasite.exceptions import InputValidationError
+from aiidasite.times import past_days_start
 from nodes import services, types
 from nodes.models import DbNode
 
@@ -67,10 +66,7 @@ def process_list(
     elif not all_states:
         query = query.filter(attributes__process_state__in=ACTIVE_STATES)
     if past_days is not None:
-        if past_days < 1:
-            raise InputValidationError("the number of past days must be positive")
-        since = timezone.now() - datetime.timedelta(days=past_days)
-        query = query.filter(ctime__gte=since)
+        query = query.filter(ctime__gte=past_days_start(past_days))
     if group is not None:
         query = query.filter(dbgroups=services.group_get(identifier=group))
     if limit is not None:

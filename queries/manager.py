@@ -6,16 +6,15 @@ alias; none loops over nodes with a query each.
 
 from __future__ import annotations
 
-import datetime
 import sys
 from collections.abc import Iterable
 from typing import Any
 
-from django.utils import timezone
 from tqdm import tqdm
 
 from aiidasite.exceptions import InputValidationError, NotExistent
 from aiidasite.identifiers import pk_from_text
+from aiidasite.times import past_days_start
 from queries.builder import QueryBuilder
 from queries.graph import (
     BANDS_TYPE,
@@ -24,10 +23,6 @@ from queries.graph import (
     structure_formulas,
 )
 from queries.statistics import creation_statistics
-
-# About a thousand years: further back than any node, and far enough from the
-# calendar's start (year 1) that the cut-off date exists.
-MAX_PAST_DAYS = 365_000
 
 __all__ = ["QueryManager"]
 
@@ -63,18 +58,9 @@ class QueryManager:
         the first node of the query). Returns ``query``.
 
         :raises InputValidationError: ``past_days`` not an integer from 1 to
-            ``MAX_PAST_DAYS``.
+            ``aiidasite.times.MAX_PAST_DAYS``.
         """
-        if (
-            isinstance(past_days, bool)
-            or not isinstance(past_days, int)
-            or not 1 <= past_days <= MAX_PAST_DAYS
-        ):
-            raise InputValidationError(
-                f"'past_days' is a whole number of days from 1 to {MAX_PAST_DAYS}, "
-                f"got {past_days!r}."
-            )
-        since = timezone.now() - datetime.timedelta(days=past_days)
+        since = past_days_start(past_days)
         return query.add_filter(self._node_tag(query, tag), {"ctime": {">=": since}})
 
     def resolve_groups(self, groups: Iterable[int | str]) -> list[int]:

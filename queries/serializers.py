@@ -4,6 +4,8 @@ from __future__ import annotations
 
 from rest_framework import serializers
 
+from aiidasite.times import MAX_PAST_DAYS
+
 
 class StatisticsQuerySerializer(serializers.Serializer):
     user = serializers.CharField(required=False, help_text="A user's pk or username.")
@@ -20,7 +22,9 @@ class StatisticsSerializer(serializers.Serializer):
 
 class BandsQuerySerializer(serializers.Serializer):
     # About a thousand years: the cut-off date must exist in the calendar.
-    past_days = serializers.IntegerField(required=False, min_value=1, max_value=365_000)
+    past_days = serializers.IntegerField(
+        required=False, min_value=1, max_value=MAX_PAST_DAYS
+    )
     group = serializers.ListField(
         child=serializers.CharField(), required=False, help_text="Label or pk."
     )

@@ -49,10 +49,31 @@ def _database_exists(alias: str) -> bool:
     return Path(name).exists()
 
 
+def missing_sqlite_folder(alias: str) -> Path | None:
+    """The folder that should hold ``alias``'s SQLite file when it does not
+    exist (``migrate`` cannot create the file there); None otherwise."""
+    connection = connections[alias]
+    if connection.vendor != "sqlite" or _database_exists(alias):
+        return None
+    folder = Path(str(connection.settings_dict["NAME"])).parent
+    return None if folder.is_dir() else folder
+
+
+def missing_folder_problem(folder: Path) -> str:
+    """What to do when the SQLite file's ``folder`` does not exist."""
+    return (
+        f"the folder {folder} of the database file does not exist: create it "
+        "or correct DATABASE_URL, then run `python manage.py migrate`"
+    )
+
+
 def connection_problem(alias: str = DEFAULT_DB_ALIAS) -> str | None:
     """Why the database ``alias`` cannot be used, and what to do, in one
     line; None when it can be connected to. Never creates a SQLite file."""
     connection = connections[alias]
+    folder = missing_sqlite_folder(alias)
+    if folder is not None:
+        return missing_folder_problem(folder)
     if not _database_exists(alias):
         return (
             f"the database file {connection.settings_dict['NAME']} does not exist: "
@@ -98,7 +119,11 @@ def check_schema_version(
         return messages
     migrating = databases is not None
     for alias in databases or [DEFAULT_DB_ALIAS]:
-        if migrating and not _database_exists(alias):
+        if (
+            migrating
+            and not _database_exists(alias)
+            and not missing_sqlite_folder(alias)
+        ):
             continue
         problem = connection_problem(alias)
         if problem is None:

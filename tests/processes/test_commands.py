@@ -83,5 +83,11 @@ def test_bad_arguments_are_one_line_errors(processes):
         call_command("process", "show", "987654")
     with pytest.raises(CommandError, match="no group 'nope'"):
         call_command("process", "list", "--group", "nope")
-    with pytest.raises(CommandError, match="past days must be positive"):
+    with pytest.raises(CommandError, match="past days must be a whole number"):
         call_command("process", "list", "--past-days", "0")
+    # Beyond the shared limit, rather than overflowing the calendar.
+    for days in ("365001", "999999999", "99999999999"):
+        with pytest.raises(CommandError, match="from 1 to 365000, got"):
+            call_command("process", "list", "--all", "--past-days", days)
+        with pytest.raises(CommandError, match="from 1 to 365000, got"):
+            call_command("bands", "list", "--past-days", days)

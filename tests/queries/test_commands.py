@@ -80,7 +80,7 @@ def test_bands_list_shows_formulas(bands_graph):
 def test_bands_list_refuses_unknown_groups_and_bad_days(bands_graph):
     with pytest.raises(CommandError, match="no group 'nope'"):
         run("bands", "list", "--group", "nope")
-    with pytest.raises(CommandError, match="past-days"):
+    with pytest.raises(CommandError, match="past days must be a whole number"):
         run("bands", "list", "--past-days", "0")
 
 

@@ -114,3 +114,53 @@ def test_api_answers_503_json_while_the_database_is_not_migrated(api_client, set
     response = api_client.get("/api/v1/")
     assert response.status_code == 503
     assert "migrate" in response.json()["detail"]
+
+
+def test_empty_database_url_means_the_default_sqlite_file(tmp_path):
+    result = manage("statistics", DATABASE_URL="", AIIDASITE_DATA_DIR=str(tmp_path))
+    (line,) = error_lines(result)
+    assert "settingsapp.E003" in line and str(tmp_path / "db.sqlite3") in line
+
+
+@pytest.mark.parametrize("url", ["bogus://x", "nonsense"])
+def test_a_url_of_no_database_is_one_line_naming_database_url(url):
+    result = manage("statistics", DATABASE_URL=url)
+    assert result.returncode == 1
+    assert result.stderr.startswith("ImproperlyConfigured: DATABASE_URL is not a")
+    assert len(result.stderr.strip().splitlines()) == 1, result.stderr
+
+
+def test_sqlite_file_in_a_missing_folder_says_so_and_migrate_refuses(tmp_path):
+    url = f"sqlite:///{tmp_path}/missing/db.sqlite3"
+    (line,) = error_lines(manage("statistics", DATABASE_URL=url))
+    assert f"the folder {tmp_path}/missing of the database file does not exist" in line
+    result = manage("migrate", "-v0", DATABASE_URL=url)
+    assert result.returncode == 1 and "Traceback" not in result.stderr
+    assert result.stderr.strip().splitlines() == [
+        f"CommandError: Database 'default': the folder {tmp_path}/missing of the "
+        "database file does not exist: create it or correct DATABASE_URL, then run "
+        "`python manage.py migrate`."
+    ]
+    assert not (tmp_path / "missing").exists()
+
+
+@pytest.mark.parametrize(
+    "argv",
+    [
+        ["statistics", "--user", "\udcff"],
+        ["computer", "show", "\udcff"],
+        ["comment", "add", "12", "hi", "--user", "\udcff"],
+        ["group", "show", "a\udcffb"],
+        ["process", "list", "--group", "\udcff"],
+        ["archive", "export", "F", "--groups", "\udcff"],
+    ],
+    ids=lambda argv: argv[0],
+)
+def test_arguments_not_valid_utf8_are_one_line_for_every_command(argv):
+    # "\udcff" is how Python holds the byte 0xff of an argument; the
+    # subprocess passes it on as that byte.
+    result = manage(*argv)
+    assert result.returncode == 1
+    assert result.stderr.strip().splitlines() == [
+        f"CommandError: argument {argv[-1]!a} is not valid UTF-8"
+    ]

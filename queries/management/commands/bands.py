@@ -51,8 +51,6 @@ class Command(BaseCommand):
         if options["action"] == "plot":
             self.plot(**options)
             return
-        if options["past_days"] is not None and options["past_days"] < 1:
-            raise CommandError("--past-days must be a positive number of days")
         try:
             rows = services.bands_list(
                 past_days=options["past_days"],
