@@ -108,6 +108,11 @@ def test_demo_superuser_gets_a_random_password_when_debug_is_off(settings):
     assert len(password) >= 20 and admin.check_password(password)
 
 
-def test_demo_data_refuses_a_size_below_one():
-    with pytest.raises(CommandError, match="at least 1"):
-        run("--nodes", "0")
+@pytest.mark.parametrize("nodes", ["0", "-5", "100001", "99999999999"])
+def test_demo_data_refuses_a_size_out_of_range_and_creates_nothing(
+    nodes, django_user_model
+):
+    with pytest.raises(CommandError, match=f"from 1 to 100000, got {nodes}$"):
+        run("--nodes", nodes)
+    assert not DbNode.objects.exists()
+    assert not django_user_model.objects.exists()

@@ -18,6 +18,10 @@ from computers.demo import demo_annotations_create
 from nodes import demo, services
 from nodes.models import DbNode
 
+# Enough for a realistic site to browse (minutes to create); beyond it one
+# transaction would grow for hours, holding every row in memory.
+MAX_NODES = 100_000
+
 
 def holds_data() -> bool:
     # Groups and nodes protect their users, so users exist wherever they do.
@@ -39,12 +43,12 @@ class Command(BaseCommand):
             "--nodes",
             type=int,
             default=140,
-            help="about how many nodes to create (default 140)",
+            help=f"about how many nodes to create (default 140, at most {MAX_NODES})",
         )
 
     def handle(self, *args: Any, nodes: int, **options: Any) -> None:
-        if nodes < 1:
-            raise CommandError("--nodes must be at least 1")
+        if not 1 <= nodes <= MAX_NODES:
+            raise CommandError(f"--nodes must be from 1 to {MAX_NODES}, got {nodes}")
         with transaction.atomic():
             # A site in use keeps its accounts: no demo user joins them.
             if holds_data():
