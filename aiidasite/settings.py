@@ -164,7 +164,8 @@ MIDDLEWARE = [
     "aiidasite.uploads.RequestSizeMiddleware",
     "settingsapp.middleware.SchemaVersionMiddleware",
     "django.contrib.sessions.middleware.SessionMiddleware",
-    "django.middleware.common.CommonMiddleware",
+    # Django's, serving API paths that lack their trailing slash.
+    "aiidasite.slashes.APISlashMiddleware",
     "django.middleware.csrf.CsrfViewMiddleware",
     "django.contrib.auth.middleware.AuthenticationMiddleware",
     "django.contrib.messages.middleware.MessageMiddleware",
