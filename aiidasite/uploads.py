@@ -1,8 +1,9 @@
 """What clients may send: request and file sizes, and well-named multipart parts.
 
-Django drops a multipart part whose name is missing, empty or not UTF-8 and
-carries on; an upload would then succeed without the file. Here such a part
-refuses the request, and sizes past the settings answer 413:
+Django drops a multipart part whose name is missing, empty or not UTF-8, or
+whose file name leaves no file name (``..``, ``/``), and carries on; an
+upload would then succeed without the file. Here such a part refuses the
+request, and sizes past the settings answer 413:
 
 - ``AIIDASITE_UPLOAD_MAX_REQUEST_BYTES``: a request body (its Content-Length),
   checked before anything is read;
@@ -12,6 +13,7 @@ refuses the request, and sizes past the settings answer 413:
 
 from __future__ import annotations
 
+import html
 import tempfile
 from collections.abc import Callable, Iterator
 from typing import IO, Any
@@ -101,11 +103,22 @@ def part_headers(stream: IO[bytes], boundary: bytes) -> Iterator[bytes]:
             raise InputValidationError("a multipart part has no readable header")
 
 
+def usable_file_name(filename: str) -> bool:
+    """False for a part's file name that Django would drop the file for
+    (``..``, ``/``, a folder) or change (control characters such as NUL)."""
+    if any(ord(char) < 32 or ord(char) == 127 for char in filename):
+        return False
+    # What Django keeps of it: the last part of a path, entities decoded.
+    base = html.unescape(filename).rsplit("/")[-1].rsplit("\\")[-1]
+    return "".join(char for char in base if char.isprintable()) not in ("", ".", "..")
+
+
 def part_name(header: bytes) -> str:
     """The field name a part's Content-Disposition gives.
 
     :raises InputValidationError: no Content-Disposition, a name that is not
-        UTF-8, or an empty name.
+        UTF-8, an empty name, or a file name that names no file
+        (:func:`usable_file_name`).
     """
     for line in header.split(b"\r\n"):
         key, _, value = line.partition(b":")
@@ -117,9 +130,16 @@ def part_name(header: bytes) -> str:
             raise InputValidationError(
                 "a multipart part's field name is not UTF-8"
             ) from None
-        name = parse_header_parameters(text)[1].get("name", "").strip()
+        params = parse_header_parameters(text)[1]
+        name = params.get("name", "").strip()
         if not name:
             raise InputValidationError("a multipart part has an empty field name")
+        filename = params.get("filename")
+        if filename and not usable_file_name(filename):
+            raise InputValidationError(
+                f"the file name {filename!r} of the part {name!r} is not a file "
+                "name: give the file's own name"
+            )
         return name
     raise InputValidationError("a multipart part has no field name")
 

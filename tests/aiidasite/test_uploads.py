@@ -65,6 +65,20 @@ def test_a_part_without_a_usable_name_refuses_the_upload(client, disposition, me
     assert not DbNode.objects.exists()
 
 
+@pytest.mark.parametrize(
+    "filename", [b"..", b".", b"/", b"dir/", b"a\\..", b"a\x00b", b"&#46;&#46;"]
+)
+def test_a_file_part_whose_file_name_names_no_file_refuses_the_upload(client, filename):
+    body = multipart(NODE_TYPE, (b'name="a.txt"; filename="' + filename + b'"', b"x"))
+
+    response = post(client, "/api/v1/nodes/", body)
+
+    assert response.status_code == 400, response.content
+    detail = response.json()["detail"]
+    assert "the file name" in detail and "of the part 'a.txt'" in detail
+    assert not DbNode.objects.exists()
+
+
 def test_a_part_without_content_disposition_refuses_the_upload(client):
     body = (
         f"--{BOUNDARY}\r\nContent-Type: text/plain\r\n\r\nx\r\n--{BOUNDARY}--\r\n"
