@@ -176,6 +176,23 @@ def describe_row(table: str, row: Any) -> str:
     return text
 
 
+# aiida-core's ProcessNode.CHECKPOINT_KEY.
+PROCESS_CHECKPOINT = "checkpoints"
+
+
+def without_private_extras(node_type: Any, extras: dict[str, Any]) -> dict[str, Any]:
+    """A node's extras as aiida-core's import keeps them
+    (``aiida.tools.archive.imports``): without its ``_aiida_*`` extras (the
+    node's hash and others the source database kept for itself) and, for a
+    code, without ``hidden``."""
+    kept = {
+        key: value for key, value in extras.items() if not key.startswith("_aiida_")
+    }
+    if str(node_type).endswith("code.Code."):
+        kept.pop("hidden", None)
+    return kept
+
+
 def parse_json(value: Any, where: str) -> Any:
     """An archive's JSON column parsed; NULL as an empty object."""
     if value is None or value == "{}":
@@ -335,6 +352,11 @@ class ArchiveImporter:
             )
         attributes = parse_json(row["attributes"], "attributes")
         extras = parse_json(row["extras"], "extras")
+        if extras and type(extras) is dict:
+            extras = without_private_extras(row["node_type"], extras)
+        if "checkpoints" in attributes and str(row["node_type"]).startswith("process."):
+            # A process's checkpoint is its runner's; aiida-core drops it too.
+            attributes.pop(PROCESS_CHECKPOINT, None)
         tree = parse_json(row["repository_metadata"], "repository_metadata")
         tree_text, keys = validation.clean_repository_tree(tree)
         for key in keys:

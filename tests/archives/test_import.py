@@ -48,7 +48,8 @@ def test_import_keeps_node_fields_as_aiida_wrote_them(bands_archive):
     assert structure.label == "structure-0"
     assert structure.attributes["kinds"][0]["symbols"] == ["Ga"]
     assert structure.ctime.isoformat() == "2026-11-23T08:25:51.741616+00:00"
-    assert structure.extras["_aiida_hash"].startswith("f4d0935")
+    # As aiida-core's import: the source database's hash is not kept.
+    assert "_aiida_hash" not in structure.extras
     calc = DbNode.objects.get(
         pk=structure.output_links.get(type="input_calc").output_id
     )
@@ -194,3 +195,34 @@ def test_deleting_imported_nodes_keeps_objects_other_nodes_share(
     assert not DbNode.objects.filter(pk__in=going).exists()
     assert all(backend.has_object(key) for key in shared)
     assert not any(backend.has_object(key) for key in own)
+
+
+def test_import_drops_what_aiida_core_drops(bands_archive, tmp_path):
+    """As aiida-core's import (aiida/tools/archive/imports.py): a process's
+    checkpoint and every node's ``_aiida_*`` extras stay behind; other
+    extras come along."""
+    from tests.archives.hostile import Case, build
+
+    calc = "process.calculation.calcjob.CalcJobNode."
+    changed = build(
+        bands_archive,
+        tmp_path / "checkpointed.aiida",
+        Case(
+            "checkpointed",
+            "",
+            sql=(
+                "UPDATE db_dbnode SET attributes = json_set(attributes, "
+                f"'$.checkpoints', 'state'), extras = json_set(extras, "
+                f"'$._aiida_cached_from', 'x', '$.kept', 1) "
+                f"WHERE node_type = '{calc}'",
+            ),
+        ),
+    )
+    archive_import(str(changed))
+
+    calcs = DbNode.objects.filter(node_type=calc)
+    assert calcs.exists()
+    for node in calcs:
+        assert "checkpoints" not in node.attributes
+        assert node.extras.get("kept") == 1
+        assert not any(key.startswith("_aiida_") for key in node.extras)
