@@ -42,7 +42,7 @@ def test_reads_without_the_slash_are_served_with_slashed_links(debug, staff_clie
     assert len(response.json()["results"]) == 2
 
 
-def test_paths_that_are_no_route_slashed_or_not_stay_json_404(staff_client):
+def test_paths_that_are_no_route_slashed_or_not_stay_json_404(debug, staff_client):
     for path in ("/api/v1/nowhere", "/api/v1/nowhere/"):
         response = staff_client.post(path, {}, format="json")
         assert response.status_code == 404
