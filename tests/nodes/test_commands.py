@@ -116,6 +116,20 @@ def test_dump_refuses_a_folder_with_content(chain, tmp_path):
     assert [p.name for p in tmp_path.iterdir()] == ["keep.txt"]
 
 
+def test_dump_refuses_a_missing_parent_folder_and_creates_none(chain, tmp_path):
+    destination = tmp_path / "x" / "y"
+    with pytest.raises(CommandError, match=f"folder {tmp_path / 'x'} does not exist"):
+        run("repo", "dump", chain[2].pk, destination)
+    assert list(tmp_path.iterdir()) == []
+
+
+def test_graph_refuses_a_missing_parent_folder_and_creates_none(chain, tmp_path):
+    output = tmp_path / "x" / "graph.dot"
+    with pytest.raises(CommandError, match=f"folder {tmp_path / 'x'} does not exist"):
+        run("graph", chain[0].pk, "--format", "dot", "-o", output)
+    assert list(tmp_path.iterdir()) == []
+
+
 def test_errors_are_one_line_on_stderr_with_exit_code_1(tmp_path):
     root = Path(__file__).resolve().parents[2]
     env = {**os.environ, "AIIDASITE_DATA_DIR": str(tmp_path)}

@@ -102,3 +102,18 @@ def test_export_command_writes_a_cif(workflow, tmp_path):
     assert atoms.get_chemical_formula() == "Si2"
     with pytest.raises(CommandError, match="cannot be downloaded as 'pdb'"):
         call_command("node", "export", str(workflow["structure"].pk), "--format", "pdb")
+
+
+def test_export_command_refuses_a_missing_parent_folder(workflow, tmp_path):
+    target = tmp_path / "missing" / "s.xyz"
+    with pytest.raises(CommandError, match="missing does not exist; create it first"):
+        call_command(
+            "node",
+            "export",
+            str(workflow["structure"].pk),
+            "--format",
+            "xyz",
+            "-o",
+            str(target),
+        )
+    assert list(tmp_path.iterdir()) == []

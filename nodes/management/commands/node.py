@@ -318,13 +318,26 @@ class Command(BaseCommand):
             not destination.is_dir() or any(destination.iterdir())
         ):
             raise CommandError(f"{destination} exists and is not an empty folder")
+        require_parent_folder(destination)
         # The repository takes absolute local paths only, as aiida-core's does.
         services.node_repository(node=node).copy_tree(destination.absolute())
         self.stdout.write(f"Copied the files of node {node.pk} to {destination}")
 
 
+def require_parent_folder(path: Path) -> None:
+    """Refuse ``path`` whose folder does not exist, as ``archive export``
+    does without ``--parents``: a mistyped folder is no new tree of folders.
+
+    :raises CommandError: the parent folder of ``path`` is missing.
+    """
+    folder = path.parent
+    if not folder.is_dir():
+        raise CommandError(f"folder {folder} does not exist; create it first")
+
+
 def write_file(path: Path, content: bytes) -> None:
     """Write ``content`` to ``path``; a folder that does not exist is an error."""
+    require_parent_folder(path)
     try:
         path.write_bytes(content)
     except OSError as exc:
