@@ -15,6 +15,7 @@ import io
 import itertools
 import json
 import sqlite3
+from collections import Counter
 from collections.abc import Iterable, Iterator
 from pathlib import Path
 from typing import IO, Any
@@ -88,6 +89,7 @@ class LegacyTables:
         self.skip_dangling_links = skip_dangling_links
         self.progress = progress
         self.notes: list[str] = []
+        self.untimed: Counter[str] = Counter()
         db.execute("ATTACH DATABASE ? AS stage", (str(stage_path),))
         # Scratch files, thrown away on any error: no journal, no syncing.
         for schema in ("main", "stage"):
@@ -111,6 +113,24 @@ class LegacyTables:
         self.write_comments()
         self.db.execute("CREATE INDEX stage.file_key ON file (key)")
         self.db.commit()
+        for what, count in sorted(self.untimed.items()):
+            self.notes.append(
+                f"{count} {what}(s) missing: given the time of this import, "
+                "as aiida-core's migration does"
+            )
+
+    def timed(self, value: Any, what: str) -> str:
+        """An archive's time as ``main_0001`` text; a missing one is the
+        import's time, as aiida-core's migration gives it, and counted for
+        the summary.
+
+        :raises ValueError: the time is not one.
+        """
+        found = convert.archive_time(value)
+        if found:
+            return found
+        self.untimed[what] += 1
+        return now_text()
 
     def insert(self, table: str, rows: Iterable[tuple]) -> None:
         for chunk in batched(rows):
@@ -313,8 +333,8 @@ class LegacyTables:
                 attributes, repository = self.trajectory_symbols(
                     uuid, attributes, repository
                 )
-            ctime = convert.archive_time(values.get("ctime")) or now_text()
-            mtime = convert.archive_time(values.get("mtime")) or now_text()
+            ctime = self.timed(values.get("ctime"), "node ctime")
+            mtime = self.timed(values.get("mtime"), "node mtime")
         except (ValueError, TypeError, AttributeError) as exc:
             raise CorruptArchive(f"data.json: node {uuid}: {exc}") from None
         if values.get("user") is None:
@@ -364,7 +384,7 @@ class LegacyTables:
         for pk, fields in self.staged("Group"):
             fields = convert.group(self.version, fields)
             try:
-                time = convert.archive_time(fields.get("time")) or now_text()
+                time = self.timed(fields.get("time"), "group time")
             except (ValueError, TypeError) as exc:
                 raise CorruptArchive(f"data.json: group {pk}: {exc}") from None
             rows.append(
@@ -482,10 +502,9 @@ class LegacyTables:
             )
         self.insert("db_dbcomment", rows)
 
-    @staticmethod
-    def time(value: Any, kind: str, pk: int) -> str:
+    def time(self, value: Any, kind: str, pk: int) -> str:
         try:
-            return convert.archive_time(value) or now_text()
+            return self.timed(value, f"{kind} time")
         except (ValueError, TypeError) as exc:
             raise CorruptArchive(f"data.json: {kind} {pk}: {exc}") from None
 

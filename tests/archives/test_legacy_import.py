@@ -375,3 +375,26 @@ def test_a_legacy_tar_that_expands_too_far_is_refused(tmp_path):
     with pytest.raises(CorruptArchive, match="AIIDASITE_ARCHIVE_MAX_RATIO"):
         archive_import(str(archive))
     assert DbNode.objects.count() == 0
+
+
+def test_a_missing_time_is_filled_and_said(tmp_path):
+    """aiida-core's migration gives a node without ctime the time of the
+    import; ours does too, and the summary says how many."""
+
+    def drop_times(metadata, data):
+        nodes = data["export_data"]["Node"]
+        for fields in list(nodes.values())[:2]:
+            fields["ctime"] = None
+
+    archive = write_legacy_archive(
+        tmp_path / "untimed.aiida", "0.10", change=drop_times
+    )
+    before = dt.datetime.now(dt.UTC)
+    summary = archive_import(str(archive))
+
+    assert "2 node ctime(s) missing: given the time of this import" in " ".join(
+        summary.skipped
+    )
+    assert (
+        DbNode.objects.filter(ctime__gte=before - dt.timedelta(seconds=1)).count() == 2
+    )
