@@ -2,13 +2,17 @@
 
 from __future__ import annotations
 
+import contextlib
 import datetime
+from collections.abc import Iterator
 from typing import Any
 
 import pytest
 from django.utils import timezone
+from sqlalchemy import event
 
 from nodes.models import DbGroup, DbLink, DbNode
+from queries.session import get_engine
 
 INT = "data.core.int.Int."
 FLOAT = "data.core.float.Float."
@@ -19,6 +23,22 @@ BANDS = "data.core.array.bands.BandsData."
 ARRAY = "data.core.array.ArrayData."
 CALCJOB = "process.calculation.calcjob.CalcJobNode."
 WORKCHAIN = "process.workflow.workchain.WorkChainNode."
+
+
+@contextlib.contextmanager
+def recorded_statements() -> Iterator[list[str]]:
+    """The SQL statements SQLAlchemy's engine sends while the block runs."""
+    executed: list[str] = []
+
+    def record(conn, cursor, statement, *args) -> None:
+        executed.append(statement)
+
+    engine = get_engine()
+    event.listen(engine, "before_cursor_execute", record)
+    try:
+        yield executed
+    finally:
+        event.remove(engine, "before_cursor_execute", record)
 
 
 class GraphFactory:

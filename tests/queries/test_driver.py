@@ -3,36 +3,16 @@ SQLAlchemy gave the first time, the rows written since included."""
 
 from __future__ import annotations
 
-import contextlib
 import datetime
-from collections.abc import Iterator
 
 import pytest
 from django.db import connection
-from sqlalchemy import event
 
 from queries import driver, statements
 from queries.builder import QueryBuilder
-from queries.session import get_engine
-from tests.queries.conftest import DICT, INT
+from tests.queries.conftest import DICT, INT, recorded_statements
 
 pytestmark = pytest.mark.django_db
-
-
-@contextlib.contextmanager
-def through_sqlalchemy() -> Iterator[list[str]]:
-    """The statements SQLAlchemy's pipeline runs while the block runs."""
-    executed: list[str] = []
-
-    def record(conn, cursor, statement, *args) -> None:
-        executed.append(statement)
-
-    engine = get_engine()
-    event.listen(engine, "before_cursor_execute", record)
-    try:
-        yield executed
-    finally:
-        event.remove(engine, "before_cursor_execute", record)
 
 
 def every_kind(minimum: int) -> dict:
@@ -58,9 +38,9 @@ def fresh() -> None:
 def test_a_query_asked_again_skips_sqlalchemy_and_answers_the_same(graph):
     node = graph.node(DICT, label="a", attributes={"index": 3, "tags": ["x"]})
     graph.node(INT, label="i", attributes={"value": 1})
-    with through_sqlalchemy() as first_run:
+    with recorded_statements() as first_run:
         first = rows(every_kind(1))
-    with through_sqlalchemy() as second_run:
+    with recorded_statements() as second_run:
         second = rows(every_kind(1))
     assert first_run and not second_run
     assert first == second
@@ -75,7 +55,7 @@ def test_rows_written_between_runs_are_seen_by_the_driver(graph):
     assert [row[-1] for row in rows(every_kind(1))] == ["a"]
     graph.node(DICT, label="b", attributes={"index": 2})
     graph.node(DICT, label="c", attributes={"index": 0})
-    with through_sqlalchemy() as executed:
+    with recorded_statements() as executed:
         labels = [row[-1] for row in rows(every_kind(1))]
     assert labels == ["a", "b"]
     assert not executed
@@ -151,7 +131,7 @@ def test_a_new_database_session_prepares_the_query_again(graph):
     connection.close()
     graph.node(DICT, label="b", attributes={"index": 2})
     assert prepared_names() == []
-    with through_sqlalchemy() as executed:
+    with recorded_statements() as executed:
         assert [row[-1] for row in rows(every_kind(1))] == ["a", "b"]
     assert not executed
 

@@ -2,18 +2,14 @@
 
 from __future__ import annotations
 
-import contextlib
 import datetime
-from collections.abc import Iterator
 
 import pytest
-from sqlalchemy import event
 
 from aiidasite.exceptions import InputValidationError, NotExistent
 from queries.builder import QueryBuilder
 from queries.graph import hill_formula
 from queries.manager import QueryManager
-from queries.session import get_engine
 from tests.queries.conftest import (
     BANDS,
     CALCJOB,
@@ -22,25 +18,10 @@ from tests.queries.conftest import (
     INT,
     STRUCTURE,
     WORKCHAIN,
+    recorded_statements,
 )
 
 pytestmark = pytest.mark.django_db
-
-
-@contextlib.contextmanager
-def recorded_statements() -> Iterator[list[str]]:
-    """The SQL statements the engine sends while the block runs."""
-    executed: list[str] = []
-
-    def record(conn, cursor, statement, *args) -> None:
-        executed.append(statement)
-
-    engine = get_engine()
-    event.listen(engine, "before_cursor_execute", record)
-    try:
-        yield executed
-    finally:
-        event.remove(engine, "before_cursor_execute", record)
 
 
 UTC = datetime.UTC
