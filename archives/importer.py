@@ -583,6 +583,8 @@ class ArchiveImporter:
             for _, link in pending
             if link.source in existing_pks or link.target in existing_pks
         ]
+        # No ``sealed``: an archive carries sealed processes with their
+        # links, and aiida-core's import writes those links past the seal.
         try:
             return link_rules.check_links(
                 feed(), self.node_types, links_touching(near_existing)

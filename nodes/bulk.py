@@ -345,6 +345,19 @@ def existing_node_types(pks: set[int]) -> dict[int, str]:
     return found
 
 
+def sealed_processes(pks: Iterable[int]) -> set[int]:
+    """Those of ``pks`` that are process nodes whose ``sealed`` attribute is
+    true (aiida-core's ``Sealable.is_sealed``)."""
+    found: set[int] = set()
+    for chunk in chunked(set(pks)):
+        found.update(
+            DbNode.objects.filter(
+                pk__in=chunk, node_type__startswith="process.", attributes__sealed=True
+            ).values_list("pk", flat=True)
+        )
+    return found
+
+
 def links_by_end(end: str, pks: Iterable[int], kinds: Sequence[str] = ()) -> list[Link]:
     """Links whose ``end`` (``input_id`` or ``output_id``) is one of ``pks``,
     of the given types (all types if none)."""

@@ -18,10 +18,14 @@ batch of new ones and hand both to :func:`check_links`.
 from __future__ import annotations
 
 import keyword
-from collections.abc import Iterable, Mapping
+from collections.abc import Collection, Iterable, Mapping
 from typing import NamedTuple
 
-from aiidasite.exceptions import InputValidationError, StoringNotAllowed
+from aiidasite.exceptions import (
+    InputValidationError,
+    ModificationNotAllowed,
+    StoringNotAllowed,
+)
 from nodes import types
 from nodes.models import LinkType
 
@@ -62,12 +66,27 @@ class Link(NamedTuple):
     type: str
 
 
+# The width of the label column (varchar(255) on PostgreSQL); SQLite would
+# store longer ones, so the limit is checked here for both databases.
+MAX_LABEL_LENGTH = 255
+
+
 def validate_label(label: object) -> str:
     """Return ``label`` if AiiDA would accept it as a link label.
 
+    The character rule is aiida-core's ``validate_link_label`` (in
+    ``aiida/common/links.py``), which its importer applies too; the length
+    is the column's.
+
     :raises InputValidationError: unless it is a valid identifier of
-        ``[A-Za-z0-9_]`` that neither starts nor ends with ``_``.
+        ``[A-Za-z0-9_]``, not a keyword, neither starting nor ending with
+        ``_``, of at most :data:`MAX_LABEL_LENGTH` characters.
     """
+    if isinstance(label, str) and len(label) > MAX_LABEL_LENGTH:
+        raise InputValidationError(
+            f"invalid link label {label[:20]!r}... ({len(label)} characters): "
+            f"at most {MAX_LABEL_LENGTH} characters"
+        )
     if (
         not isinstance(label, str)
         or not label.isidentifier()
@@ -110,6 +129,23 @@ def check_endpoints(link: Link, source_type: str, target_type: str) -> None:
             f"a {link.type} link goes from a {source_kind} node to a {target_kind} "
             f"node, not from {types.class_name(source_type)}<{link.source}> to "
             f"{types.class_name(target_type)}<{link.target}>"
+        )
+
+
+def check_unsealed(link: Link, sealed: Collection[int]) -> None:
+    """Refuse a link from or to a sealed process node.
+
+    :raises ModificationNotAllowed: naming the sealed end.
+    """
+    if link.source in sealed:
+        raise ModificationNotAllowed(
+            f"cannot add {link.type} link {link.label!r} from node {link.source}: "
+            "it is a sealed process"
+        )
+    if link.target in sealed:
+        raise ModificationNotAllowed(
+            f"cannot add {link.type} link {link.label!r} to node {link.target}: "
+            "it is a sealed process"
         )
 
 
@@ -163,15 +199,20 @@ def check_links(
     new: Iterable[Link],
     node_types: Mapping[int, str],
     existing: Iterable[Link] = (),
+    sealed: Collection[int] = (),
 ) -> list[Link]:
     """Validate ``new`` links against each other and against ``existing`` ones.
 
     ``node_types`` maps every node the new links touch to its ``node_type``;
     ``existing`` holds the stored links into the new links' targets and out of
-    their sources (more is harmless). Returns the new links, normalized
-    (link types lowercased).
+    their sources (more is harmless); ``sealed`` holds the sealed process
+    nodes among the ends, which take no new link in or out (aiida-core's
+    ``ProcessNode.validate_incoming`` and ``validate_outgoing``). Returns the
+    new links, normalized (link types lowercased).
 
     :raises InputValidationError: for a malformed label or link type.
+    :raises ModificationNotAllowed: for a link into or out of a node of
+        ``sealed``.
     :raises StoringNotAllowed: for the first link that breaks a rule, or one
         whose end is missing from ``node_types``.
     """
@@ -190,6 +231,7 @@ def check_links(
             if end not in node_types:
                 raise StoringNotAllowed(f"cannot link to node {end}: it is not stored")
         check_endpoints(link, node_types[link.source], node_types[link.target])
+        check_unsealed(link, sealed)
         problem = seen.clash(link)
         if problem:
             raise StoringNotAllowed(

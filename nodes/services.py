@@ -297,6 +297,8 @@ def node_store(
     :raises InputValidationError: for a malformed type, attribute or label.
     :raises NotExistent: if a link source does not exist.
     :raises StoringNotAllowed: if a link breaks AiiDA's link rules.
+    :raises ModificationNotAllowed: if a link starts or ends at a stored,
+        sealed process node.
     """
     spec = NodeSpec(
         node_type=node_type,
@@ -330,6 +332,8 @@ def nodes_store_bulk(
     :raises InputValidationError: for a malformed node, file or link.
     :raises NotExistent: if a link names a stored node that does not exist.
     :raises StoringNotAllowed: if a link breaks AiiDA's link rules.
+    :raises ModificationNotAllowed: if a link starts or ends at a stored,
+        sealed process node.
     """
     if getattr(user, "pk", None) is None:
         raise InputValidationError("nodes need a stored user")
@@ -350,7 +354,15 @@ def nodes_store_bulk(
     ]
     stored = {end for link in pending for end in link[:2] if end > 0}
     types_by_key.update(bulk.existing_node_types(stored))
-    checked = link_rules.check_links(pending, types_by_key, links_touching(pending))
+    # Only nodes stored before are held to their seal: the batch's own nodes
+    # are written with their links at once, as aiida-core links a process
+    # before it seals it.
+    checked = link_rules.check_links(
+        pending,
+        types_by_key,
+        links_touching(pending),
+        sealed=bulk.sealed_processes(stored),
+    )
     # Held until the rows commit, so maintenance never sees these objects
     # unreferenced in between.
     with storing_objects():
@@ -425,6 +437,7 @@ def link_add(*, source: int, target: int, label: str, link_type: str) -> DbLink:
     :raises InputValidationError: for a malformed label or link type.
     :raises NotExistent: if either node does not exist.
     :raises StoringNotAllowed: if the link breaks a rule.
+    :raises ModificationNotAllowed: if either node is a sealed process.
     """
     links_add_bulk(links=[Link(source, target, label, link_type)])
     return DbLink.objects.filter(input_id=source, output_id=target, label=label).latest(
@@ -442,6 +455,7 @@ def links_add_bulk(*, links: Iterable[Link | tuple[int, int, str, str]]) -> int:
     :raises InputValidationError: for a malformed label, type or end.
     :raises NotExistent: if an end does not exist.
     :raises StoringNotAllowed: for the first link that breaks a rule.
+    :raises ModificationNotAllowed: for a link from or to a sealed process.
     """
     pending = [
         Link(_end_key(s, {}), _end_key(t, {}), label, kind)
@@ -450,7 +464,12 @@ def links_add_bulk(*, links: Iterable[Link | tuple[int, int, str, str]]) -> int:
     stored = {end for link in pending for end in link[:2]}
     with transaction.atomic():
         types_by_key = bulk.existing_node_types(stored)
-        checked = link_rules.check_links(pending, types_by_key, links_touching(pending))
+        checked = link_rules.check_links(
+            pending,
+            types_by_key,
+            links_touching(pending),
+            sealed=bulk.sealed_processes(stored),
+        )
         _insert_links(checked)
         links_check_acyclic(new=checked, stored_targets=stored)
     return len(checked)

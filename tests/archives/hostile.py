@@ -243,6 +243,11 @@ CASES = [
         sql=("UPDATE db_dblink SET label = '../x'",),
     ),
     Case(
+        "link-label-too-long",
+        "at most 255 characters",
+        sql=("UPDATE db_dblink SET label = printf('%.300c', 'x')",),
+    ),
+    Case(
         "link-to-missing-node",
         "refers to node 999999",
         sql=("UPDATE db_dblink SET output_id = 999999",),

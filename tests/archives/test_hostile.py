@@ -126,3 +126,26 @@ def test_a_renamed_group_label_still_fits_its_column(hostile, bands_archive):
 
     assert summary.renamed_groups == [f"{long_label} -> {'g' * 253}_1"]
     assert DbGroup.objects.filter(label=f"{'g' * 253}_1").exists()
+
+
+def test_a_link_label_longer_than_its_column_is_refused_naming_the_row(hostile):
+    long_label = "UPDATE db_dblink SET label = printf('%.300c', 'x') WHERE id = 1"
+    archive = hostile(Case("long-label", "", sql=(long_label,)))
+
+    with pytest.raises(CorruptArchive) as refused:
+        archive_import(str(archive))
+
+    assert str(refused.value).startswith("db_dblink row 1: invalid link label 'xxx")
+    assert str(refused.value).endswith("(300 characters): at most 255 characters")
+    assert nothing_stored()
+
+
+def test_sealed_processes_keep_the_links_their_archive_holds(hostile):
+    archive_import(str(hostile(Case("unchanged", ""))))
+
+    sealed = DbNode.objects.filter(
+        node_type__startswith="process.", attributes__sealed=True
+    )
+    assert sealed.exists()
+    assert DbLink.objects.filter(input__in=sealed).exists()
+    assert DbLink.objects.filter(output__in=sealed).exists()

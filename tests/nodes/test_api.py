@@ -247,6 +247,55 @@ def test_create_refuses_a_link_breaking_the_rules(client_of, make_node):
     assert DbNode.objects.count() == 1
 
 
+def test_create_refuses_an_output_of_a_sealed_process(client_of, make_node):
+    calc = make_node(types.CALCJOB, attributes={"sealed": True, "exit_status": 0})
+    response = client_of.post(
+        "/api/v1/nodes/",
+        {
+            "node_type": types.INT,
+            "links": [{"source": calc.pk, "label": "y", "type": "create"}],
+        },
+        format="json",
+    )
+    assert response.status_code == 400
+    assert response.json()["detail"] == (
+        f"cannot add create link 'y' from node {calc.pk}: it is a sealed process"
+    )
+    assert DbNode.objects.count() == 1
+    assert DbLink.objects.count() == 0
+
+
+def test_create_takes_an_output_of_an_unsealed_process(client_of, make_node):
+    calc = make_node(types.CALCJOB, attributes={"sealed": False})
+    response = client_of.post(
+        "/api/v1/nodes/",
+        {
+            "node_type": types.INT,
+            "links": [{"source": calc.pk, "label": "y", "type": "create"}],
+        },
+        format="json",
+    )
+    assert response.status_code == 201, response.content
+    assert DbLink.objects.get().input == calc
+
+
+def test_create_refuses_a_link_label_longer_than_its_column(client_of, make_node):
+    calc = make_node(types.CALCJOB)
+    response = client_of.post(
+        "/api/v1/nodes/",
+        {
+            "node_type": types.INT,
+            "links": [{"source": calc.pk, "label": "x" * 300, "type": "create"}],
+        },
+        format="json",
+    )
+    assert response.status_code == 400
+    assert "at most 255 characters" in response.json()["detail"]
+    assert "\n" not in response.json()["detail"]
+    assert DbNode.objects.count() == 1
+    assert DbLink.objects.count() == 0
+
+
 def test_create_from_multipart_with_files(client_of):
     response = client_of.post(
         "/api/v1/nodes/",

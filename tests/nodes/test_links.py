@@ -4,7 +4,11 @@ from __future__ import annotations
 
 import pytest
 
-from aiidasite.exceptions import InputValidationError, StoringNotAllowed
+from aiidasite.exceptions import (
+    InputValidationError,
+    ModificationNotAllowed,
+    StoringNotAllowed,
+)
 from nodes import types
 from nodes.links import Link, check_acyclic, check_links, validate_label
 
@@ -104,6 +108,26 @@ def test_links_to_unknown_nodes_are_refused():
 def test_malformed_labels_are_refused(label):
     with pytest.raises(InputValidationError, match="invalid link label"):
         validate_label(label)
+
+
+def test_labels_fit_the_255_characters_of_their_column():
+    assert validate_label("x" * 255) == "x" * 255
+    with pytest.raises(InputValidationError, match="at most 255 characters"):
+        validate_label("x" * 256)
+
+
+@pytest.mark.parametrize(
+    ("link", "end"),
+    [
+        (Link(10, 2, "result", "create"), "from node 10"),
+        (Link(20, 10, "call", "call_calc"), "to node 10"),
+        (Link(1, 10, "x", "input_calc"), "to node 10"),
+    ],
+)
+def test_a_sealed_process_takes_no_new_link_in_or_out(link, end):
+    assert check_links([link], TYPES) == [link]
+    with pytest.raises(ModificationNotAllowed, match=f"{end}: it is a sealed"):
+        check_links([link], TYPES, sealed={10})
 
 
 def test_labels_may_contain_inner_underscores_and_digits():

@@ -138,6 +138,38 @@ def test_links_add_bulk_checks_against_stored_links(make_node):
     assert DbLink.objects.count() == 1
 
 
+def test_links_in_or_out_of_a_stored_sealed_process_are_refused(make_node):
+    data = make_node(types.INT)
+    work = make_node(types.WORKCHAIN)
+    calc = make_node(types.CALCJOB, attributes={"sealed": True})
+    refused = [
+        (data.pk, calc.pk, "x", "input_calc"),
+        (calc.pk, data.pk, "y", "create"),
+        (work.pk, calc.pk, "call", "call_calc"),
+    ]
+    for source, target, label, kind in refused:
+        with pytest.raises(ModificationNotAllowed, match="is a sealed process"):
+            services.link_add(source=source, target=target, label=label, link_type=kind)
+    with pytest.raises(ModificationNotAllowed, match="is a sealed process"):
+        services.links_add_bulk(links=[(data.pk, work.pk, "x", "input_work"), *refused])
+    with pytest.raises(ModificationNotAllowed, match="is a sealed process"):
+        make_node(types.INT, inputs=[(calc, "y", "create")])
+    assert DbLink.objects.count() == 0
+    assert DbNode.objects.count() == 3
+
+
+def test_a_batch_stores_its_own_sealed_process_with_its_links(user):
+    data = NodeSpec(node_type=types.INT)
+    calc = NodeSpec(node_type=types.CALCJOB, attributes={"sealed": True})
+    result = NodeSpec(node_type=types.INT)
+    services.nodes_store_bulk(
+        user=user,
+        nodes=[data, calc, result],
+        links=[(data, calc, "x", "input_calc"), (calc, result, "y", "create")],
+    )
+    assert DbLink.objects.count() == 2
+
+
 def test_links_add_bulk_adds_all(make_node):
     inputs = [make_node(types.INT) for _ in range(3)]
     calcs = [make_node(types.CALCJOB) for _ in range(2)]
