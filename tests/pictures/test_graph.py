@@ -178,7 +178,7 @@ def test_command_refuses_bad_options_with_one_line(workflow, tmp_path):
     with pytest.raises(CommandError, match="no node with pk 987654"):
         call_command("node", "graph", "987654", "-o", str(tmp_path / "x.svg"))
     assert not (tmp_path / "x.svg").exists()
-    with pytest.raises(CommandError, match="cannot write"):
+    with pytest.raises(CommandError, match="missing does not exist; create it first"):
         call_command(
             "node",
             "graph",
@@ -186,6 +186,7 @@ def test_command_refuses_bad_options_with_one_line(workflow, tmp_path):
             "-o",
             str(tmp_path / "missing" / "x.svg"),
         )
+    assert not (tmp_path / "missing").exists()
 
 
 def test_without_graphviz_drawing_is_a_clear_503(
