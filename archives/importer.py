@@ -352,11 +352,16 @@ class ArchiveImporter:
             )
         attributes = parse_json(row["attributes"], "attributes")
         extras = parse_json(row["extras"], "extras")
+        # Only objects have keys to drop; anything else is refused below.
         if extras and type(extras) is dict:
             extras = without_private_extras(row["node_type"], extras)
-        if "checkpoints" in attributes and str(row["node_type"]).startswith("process."):
+        if (
+            type(attributes) is dict
+            and PROCESS_CHECKPOINT in attributes
+            and str(row["node_type"]).startswith("process.")
+        ):
             # A process's checkpoint is its runner's; aiida-core drops it too.
-            attributes.pop(PROCESS_CHECKPOINT, None)
+            del attributes[PROCESS_CHECKPOINT]
         tree = parse_json(row["repository_metadata"], "repository_metadata")
         tree_text, keys = validation.clean_repository_tree(tree)
         for key in keys:

@@ -13,6 +13,7 @@ import pytest
 from django.core.management import CommandError, call_command
 
 from nodes.models import DbNode
+from tests.archives.legacy_archives import write_legacy_archive
 
 pytestmark = pytest.mark.django_db
 ROOT = Path(__file__).resolve().parents[2]
@@ -90,8 +91,6 @@ def test_a_bad_archive_exits_1_with_one_line(tmp_path):
 
 
 def test_an_error_among_several_files_names_the_file(bands_archive, tmp_path):
-    from tests.archives.legacy_archives import write_legacy_archive
-
     broken = tmp_path / "broken.aiida"
     write_legacy_archive(
         broken, "0.4", members={"data.json": b'{"export_data": {"Node": {"1": '}

@@ -13,6 +13,7 @@ from archives.services import archive_import, archive_inspect
 from nodes.deletion import delete_nodes
 from nodes.models import DbGroup, DbLink, DbNode, DbNodeObject
 from repository import get_backend, iter_keys
+from tests.archives.hostile import Case, build
 
 pytestmark = pytest.mark.django_db
 
@@ -201,8 +202,6 @@ def test_import_drops_what_aiida_core_drops(bands_archive, tmp_path):
     """As aiida-core's import (aiida/tools/archive/imports.py): a process's
     checkpoint and every node's ``_aiida_*`` extras stay behind; other
     extras come along."""
-    from tests.archives.hostile import Case, build
-
     calc = "process.calculation.calcjob.CalcJobNode."
     changed = build(
         bands_archive,
@@ -226,3 +225,25 @@ def test_import_drops_what_aiida_core_drops(bands_archive, tmp_path):
         assert "checkpoints" not in node.attributes
         assert node.extras.get("kept") == 1
         assert not any(key.startswith("_aiida_") for key in node.extras)
+
+
+def test_a_process_whose_attributes_are_text_is_refused_in_one_line(
+    bands_archive, tmp_path
+):
+    """Text holding the checkpoint key is no object to drop it from."""
+    calc = "process.calculation.calcjob.CalcJobNode."
+    changed = build(
+        bands_archive,
+        tmp_path / "text-attributes.aiida",
+        Case(
+            "text-attributes",
+            "",
+            sql=(
+                "UPDATE db_dbnode SET attributes = json_quote('checkpoints') "
+                f"WHERE node_type = '{calc}'",
+            ),
+        ),
+    )
+    with pytest.raises(CorruptArchive, match="attributes must be a JSON object"):
+        archive_import(str(changed))
+    assert not DbNode.objects.exists()
