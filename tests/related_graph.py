@@ -3,7 +3,10 @@ and logs tests need (their conftest modules import these fixtures)."""
 
 from __future__ import annotations
 
+from io import StringIO
+
 import pytest
+from django.core.management import call_command
 
 from comments.models import DbComment
 from computers.models import DbAuthInfo, DbComputer
@@ -11,6 +14,13 @@ from logs.models import DbLog
 from nodes import services, types
 from nodes.models import DbNode
 from nodes.services import IncomingLink
+
+
+def run(*args: object) -> str:
+    """What ``manage.py ARGS...`` writes to stdout (arguments as text)."""
+    out = StringIO()
+    call_command(*map(str, args), stdout=out)
+    return out.getvalue()
 
 
 @pytest.fixture

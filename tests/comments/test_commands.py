@@ -3,20 +3,14 @@
 from __future__ import annotations
 
 import json
-from io import StringIO
 
 import pytest
-from django.core.management import CommandError, call_command
+from django.core.management import CommandError
 
 from comments.models import DbComment
+from tests.related_graph import run
 
 pytestmark = pytest.mark.django_db
-
-
-def run(*args: object) -> str:
-    out = StringIO()
-    call_command(*map(str, args), stdout=out)
-    return out.getvalue()
 
 
 def test_add_then_show_then_remove(graph):

@@ -3,24 +3,18 @@
 from __future__ import annotations
 
 import json
-from io import StringIO
 
 import pytest
-from django.core.management import CommandError, call_command
+from django.core.management import CommandError
 
 from comments.models import DbComment
 from computers.models import DbComputer
 from logs.models import DbLog
 from nodes import types
 from nodes.models import DbNode
+from tests.related_graph import run
 
 pytestmark = pytest.mark.django_db
-
-
-def run(*args: object) -> str:
-    out = StringIO()
-    call_command(*map(str, args), stdout=out)
-    return out.getvalue()
 
 
 def test_list_shows_each_computer_with_its_nodes(graph):

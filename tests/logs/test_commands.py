@@ -3,22 +3,16 @@
 from __future__ import annotations
 
 import json
-from io import StringIO
 
 import pytest
-from django.core.management import CommandError, call_command
+from django.core.management import CommandError
 
 from logs.models import DbLog
 from nodes import services, types
 from nodes.services import IncomingLink
+from tests.related_graph import run
 
 pytestmark = pytest.mark.django_db
-
-
-def run(*args: object) -> str:
-    out = StringIO()
-    call_command(*map(str, args), stdout=out)
-    return out.getvalue()
 
 
 def test_report_shows_a_workflow_and_its_callees_indented(graph):
