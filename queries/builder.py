@@ -118,8 +118,10 @@ from queries.compiler import (
     RELATIONS,
     Compiler,
     Projection,
+    Question,
     Vertex,
     every_node_starts_with,
+    only_node_type,
 )
 from queries.limits import (
     MAX_CONDITIONS,
@@ -544,13 +546,13 @@ class QueryBuilder:
         if not ask:
             return (*Compiler(self, dialect).statement(), driver.Sent())
 
-        def covers(prefix: str) -> bool:
-            return _covers_every_node(self._alias, prefix, dialect)
+        def ask(question: Question) -> Any:
+            return _answer(self._alias, question, dialect)
 
         key = statements.query_key(self._parts(), alias=self._alias, dialect=dialect)
         return statements.built(
             key,
-            covers,
+            ask,
             lambda ask: (*Compiler(self, dialect, ask).statement(), driver.Sent()),
         )
 
@@ -736,21 +738,26 @@ class _DriverRows:
 
 
 @functools.lru_cache(maxsize=256)
-def _covering(alias: str, prefix: str, dialect: str) -> tuple[sa.Select, driver.Sent]:
-    """The statement asking whether every node's type starts with ``prefix``,
-    kept so that asking again skips building and SQLAlchemy's pipeline."""
-    return sa.select(every_node_starts_with(prefix, dialect)), driver.Sent()
+def _question(
+    alias: str, question: Question, dialect: str
+) -> tuple[sa.Select, driver.Sent]:
+    """The statement answering ``question`` (see :data:`Question`), kept so
+    that asking again skips building and SQLAlchemy's pipeline."""
+    kind, prefix = question
+    asks = {"every": every_node_starts_with, "only": only_node_type}
+    return sa.select(asks[kind](prefix, dialect)), driver.Sent()
 
 
-def _covers_every_node(alias: str, prefix: str, dialect: str) -> bool:
-    """Whether every node's type starts with ``prefix`` (two index lookups)."""
-    statement, sent = _covering(alias, prefix, dialect)
+def _answer(alias: str, question: Question, dialect: str) -> Any:
+    """The database's answer to ``question`` (two index lookups)."""
+    statement, sent = _question(alias, question, dialect)
     engine = get_engine(alias)
     with driver.running(alias, engine, statement, sent) as cursor:
         rows = driver.processed(
             statement, engine.dialect, cursor, sent, cursor.fetchall()
         )
-    return bool(rows[0][0])
+    answer = rows[0][0]
+    return bool(answer) if question[0] == "every" else answer
 
 
 def _as_list(value: Any) -> list[Any]:

@@ -53,6 +53,11 @@ NODE_TYPES = (
 )
 NODE_TYPE_BY_CLASS = {t.rstrip(".").rsplit(".", 1)[-1]: t for t in NODE_TYPES}
 
+# What the compiler may ask the database while building a statement, as
+# (kind, node type prefix): "every" whether every node's type starts with the
+# prefix (a bool), "only" the one stored type that does (None: none or many).
+Question = tuple[str, str]
+
 KINDS = ("node", "group", "user", "link", "computer", "authinfo", "comment", "log")
 # relation -> kinds of the entity it may name, per kind of the appended entity
 RELATIONS: dict[str, dict[str, tuple[str, ...]]] = {
@@ -206,6 +211,26 @@ def every_node_starts_with(prefix: str, dialect: str) -> ColumnElement[bool]:
     return sa.and_(*ends)
 
 
+@functools.lru_cache(maxsize=256)
+def only_node_type(prefix: str, dialect: str) -> ColumnElement[Any]:
+    """The node type when exactly one type in the table starts with
+    ``prefix``, else NULL: the first and last such type in the type index
+    (two index lookups) are one and the same."""
+    node = get_tables().node
+
+    def end(order: Any) -> Any:
+        return (
+            sa.select(node.c.node_type)
+            .where(starts_with(node.c.node_type, prefix, dialect))
+            .order_by(order)
+            .limit(1)
+            .scalar_subquery()
+        )
+
+    first, last = end(node.c.node_type.asc()), end(node.c.node_type.desc())
+    return sa.case((first == last, first))
+
+
 def _is_string_column(column: Any) -> bool:
     return isinstance(column.type, sa.String) and not isinstance(
         column.type, UUIDText | JSONDocument
@@ -297,21 +322,90 @@ class Compiler:
         self,
         builder: QueryBuilder,
         dialect: str,
-        covers_every_node: Callable[[str], bool] | None = None,
+        ask: Callable[[Question], Any] | None = None,
     ) -> None:
         self.builder = builder
         self.dialect = dialect
         self.tables = get_tables()
         self.aliases: dict[str, Any] = {}
         self.kinds = builder._tags
-        # Asks the database whether every node's type starts with a prefix.
-        self.covers_every_node = covers_every_node
+        # Asks the database a question about the node types (see Question).
+        self.ask = ask
         self.probes: list[Any] = []
+        # How the first entity's type is matched in a type walk (see
+        # _type_walk): ("only", type) or ("other", type); None: by prefix.
+        self.walk: tuple[str, str] | None = None
 
     def _table(self, kind: str) -> sa.Table:
         return getattr(self.tables, kind)
 
     def statement(self) -> tuple[sa.Select, list[Projection]]:
+        walked = self._type_walk()
+        if walked is not None:
+            return walked
+        return self._statement()
+
+    def _type_walk(self) -> tuple[sa.Select, list[Projection]] | None:
+        """On SQLite, a limited query ordered by the id of its first entity,
+        a node type and its subtypes, when one type alone is stored: the rows
+        of that type in id order, then any of the others.
+
+        SQLite finds a prefix's rows through the type index, which holds
+        them in type order, and sorts every match to return the first few in
+        id order (milliseconds per request at 10,000 matches). The index
+        holds the rows of one type in id order, so matching the type by
+        equality walks it in order and stops at the limit. Rows of other
+        types under the prefix come from a second branch, merged in id
+        order, which a probe skips while the type is still the only one:
+        the statement is exact whatever was written since the question was
+        asked. PostgreSQL walks its primary key for such queries itself.
+        """
+        path, order = self.builder._path, self.builder._order
+        first = path[0]
+        if (
+            self.dialect != "sqlite"
+            or self.ask is None
+            or self.builder._limit is None
+            or self.builder._distinct
+            or first.kind != "node"
+            or not first.node_type
+            or len(order) != 1
+            or list(order[0]) != [first.tag]
+            or len(order[0][first.tag]) != 1
+            or list(order[0][first.tag][0]) != ["id"]
+        ):
+            return None
+        prefix, is_prefix = type_prefix(first.node_type, first.subclassing)
+        if not is_prefix or self._prefix_covers_every_node(prefix):
+            return None
+        only = self.ask(("only", prefix))
+        if only is None:
+            return None
+        branches = []
+        for mode in ("only", "other"):
+            compiler = Compiler(self.builder, self.dialect, self.ask)
+            compiler.walk = (mode, only)
+            select, projections, columns = compiler._select()
+            walk_id = compiler.aliases[first.tag].c.id.label("walk")
+            branches.append(select.add_columns(walk_id))
+        desc = order[0][first.tag][0]["id"]["order"] == "desc"
+        walk = sa.literal_column("walk")
+        merged = (
+            sa.union_all(*branches)
+            .order_by(walk.desc() if desc else walk.asc())
+            .limit(self.builder._limit)
+        )
+        if self.builder._offset:
+            merged = merged.offset(self.builder._offset)
+        rows = merged.subquery("walked")
+        statement = sa.select(*(rows.c[column.name] for column in columns)).order_by(
+            rows.c.walk.desc() if desc else rows.c.walk.asc()
+        )
+        return statement, projections
+
+    def _select(self) -> tuple[sa.Select, list[Projection], list[Any]]:
+        """The SELECT of the path, its filters and projections, without
+        order, limit or offset; its projections and its labelled columns."""
         path = self.builder._path
         first = path[0]
         self.aliases[first.tag] = self._table(first.kind).alias()
@@ -336,7 +430,14 @@ class Compiler:
         columns, projections = self._projections()
         for probe in self.probes:
             source = sa.join(probe, source, sa.true())
-        statement = sa.select(*columns).select_from(source).where(*where)
+        return (
+            sa.select(*columns).select_from(source).where(*where),
+            projections,
+            columns,
+        )
+
+    def _statement(self) -> tuple[sa.Select, list[Projection]]:
+        statement, projections, columns = self._select()
         order = [
             (expression, how["order"] == "desc")
             for spec in self.builder._order
@@ -382,7 +483,9 @@ class Compiler:
         if vertex.kind == "node" and vertex.node_type:
             prefix, is_prefix = type_prefix(vertex.node_type, vertex.subclassing)
             column = table.c.node_type
-            if not is_prefix:
+            if top and self.walk and vertex is self.builder._path[0]:
+                conditions.extend(self._walk_conditions(column, prefix))
+            elif not is_prefix:
                 conditions.append(column == prefix)
             elif top and self._prefix_covers_every_node(prefix):
                 # After the filters: SQLite tests conditions in the order
@@ -407,9 +510,28 @@ class Compiler:
     def _prefix_covers_every_node(self, prefix: str) -> bool:
         return (
             self.dialect == "sqlite"
-            and self.covers_every_node is not None
-            and self.covers_every_node(prefix)
+            and self.ask is not None
+            and self.ask(("every", prefix))
         )
+
+    def _walk_conditions(self, column: Any, prefix: str) -> list[Any]:
+        """The first entity's type in a branch of :meth:`_type_walk`: the
+        only type by equality, or the prefix's other types while another
+        exists (a probe computed once and joined in, as in
+        :meth:`_every_node_probe`)."""
+        mode, only = self.walk
+        if mode == "only":
+            return [column == only]
+        alone = only_node_type(prefix, self.dialect)
+        others = sa.select(
+            sa.func.coalesce(alone != only, sa.true()).label("others")
+        ).subquery()
+        self.probes.append(others)
+        return [
+            others.c.others,
+            starts_with(column, prefix, self.dialect),
+            column != only,
+        ]
 
     def _every_node_probe(self, prefix: str) -> Any:
         """A column true when every node's type starts with ``prefix``.
@@ -420,7 +542,7 @@ class Compiler:
         from one row, computed once from the two ends of the type index and
         joined in, so a row's own type is read only when some node falls
         outside. The statement stays exact whatever was written since the
-        caller asked :meth:`covers_every_node`.
+        caller asked its question.
         """
         every = every_node_starts_with(prefix, self.dialect)
         probe = sa.select(every.label("every")).subquery()

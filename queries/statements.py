@@ -5,7 +5,7 @@ than SQLite then takes to answer a small query. What
 :class:`~queries.compiler.Compiler` builds depends only on the query's JSON
 form (its values included), the database alias and dialect, the time zone
 naive times are read in, and the answers to the questions it asks the
-database while building (whether every node's type starts with a prefix).
+database while building (see :data:`queries.compiler.Question`).
 So the statement is kept under the first four, with the answers it was built
 on: each use asks the questions again and builds anew when an answer
 changed. A statement holds no rows; every run reads the tables, so writes
@@ -29,10 +29,10 @@ __all__ = ["built", "forget", "kept", "query_key"]
 SIZE = 256
 
 Built = TypeVar("Built")
-Ask = Callable[[str], bool]
+Ask = Callable[[Any], Any]
 
 _lock = threading.Lock()
-_kept: OrderedDict[tuple[str, ...], tuple[tuple[tuple[str, bool], ...], Any]] = (
+_kept: OrderedDict[tuple[str, ...], tuple[tuple[tuple[Any, Any], ...], Any]] = (
     OrderedDict()
 )
 
@@ -63,9 +63,9 @@ def built(
         answers, value = kept
         if all(ask(question) == answer for question, answer in answers):
             return value
-    asked: dict[str, bool] = {}
+    asked: dict[Any, Any] = {}
 
-    def recording(question: str) -> bool:
+    def recording(question: Any) -> Any:
         asked[question] = answer = ask(question)
         return answer
 
