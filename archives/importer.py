@@ -29,6 +29,7 @@ from aiidasite.exceptions import (
     UniquenessError,
 )
 from aiidasite.heap import long_lived_heap
+from aiidasite.planner import refresh_statistics
 from archives import format as fmt
 from archives import related
 from archives.reader import ArchiveReader, open_archive
@@ -274,6 +275,17 @@ class ArchiveImporter:
             unused = set(self.added_keys) - bulk.referenced_object_keys(self.added_keys)
             self.backend.discard_objects(sorted(unused))
             raise
+        refresh_statistics(
+            {
+                "db_dbnode": self.summary.nodes_new,
+                "db_dblink": self.summary.links_new,
+                "db_dbgroup_dbnodes": self.summary.memberships_new,
+                # At least one reference to each new object.
+                "db_dbnode_object": self.summary.files_new,
+                "db_dbcomment": self.summary.comments_new,
+                "db_dblog": self.summary.logs_new,
+            }
+        )
         return self.summary
 
     def import_users(self) -> None:
