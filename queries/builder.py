@@ -116,12 +116,13 @@ from queries.compiler import (
     NODE_TYPE_BY_CLASS,
     RELATION_NAMES,
     RELATIONS,
+    WALK_TYPES,
     Compiler,
     Projection,
     Question,
     Vertex,
     every_node_starts_with,
-    only_node_type,
+    stored_node_types,
 )
 from queries.limits import (
     MAX_CONDITIONS,
@@ -738,26 +739,26 @@ class _DriverRows:
 
 
 @functools.lru_cache(maxsize=256)
-def _question(
-    alias: str, question: Question, dialect: str
-) -> tuple[sa.Select, driver.Sent]:
+def _question(alias: str, question: Question, dialect: str) -> tuple[Any, driver.Sent]:
     """The statement answering ``question`` (see :data:`Question`), kept so
     that asking again skips building and SQLAlchemy's pipeline."""
     kind, prefix = question
-    asks = {"every": every_node_starts_with, "only": only_node_type}
-    return sa.select(asks[kind](prefix, dialect)), driver.Sent()
+    if kind == "types":
+        return stored_node_types(prefix), driver.Sent()
+    return sa.select(every_node_starts_with(prefix, dialect)), driver.Sent()
 
 
 def _answer(alias: str, question: Question, dialect: str) -> Any:
-    """The database's answer to ``question`` (two index lookups)."""
+    """The database's answer to ``question`` (index seeks only)."""
     statement, sent = _question(alias, question, dialect)
     engine = get_engine(alias)
     with driver.running(alias, engine, statement, sent) as cursor:
         rows = driver.processed(
             statement, engine.dialect, cursor, sent, cursor.fetchall()
         )
-    answer = rows[0][0]
-    return bool(answer) if question[0] == "every" else answer
+    if question[0] == "every":
+        return bool(rows[0][0])
+    return tuple(row[0] for row in rows) if len(rows) <= WALK_TYPES else None
 
 
 def _as_list(value: Any) -> list[Any]:

@@ -10,10 +10,10 @@ from django.db import connection
 from nodes.models import DbNode
 from queries import statements
 from queries.builder import QueryBuilder
-from queries.compiler import Compiler
+from queries.compiler import WALK_TYPES, Compiler
 from queries.services import query_results
 from queries.session import get_engine
-from tests.queries.conftest import DICT, INT
+from tests.queries.conftest import CALCJOB, DICT, INT, STRUCTURE
 
 pytestmark = pytest.mark.django_db
 
@@ -36,10 +36,12 @@ def ids(data: dict) -> list[int]:
     return QueryBuilder.from_dict(data).all(flat=True)
 
 
-def expected(order: str, offset: int, limit: int) -> list[int]:
-    """What a full sort of every matching Dict gives, by the ORM."""
+def expected(
+    order: str, offset: int, limit: int, prefix: str = "data.core.dict."
+) -> list[int]:
+    """What a full sort of every match gives, by the ORM."""
     rows = DbNode.objects.filter(
-        node_type__startswith="data.core.dict.", attributes__v__lt=100
+        node_type__startswith=prefix, attributes__v__lt=100
     ).order_by("-id" if order == "desc" else "id")
     return list(rows.values_list("id", flat=True))[offset : offset + limit]
 
@@ -82,33 +84,64 @@ def test_the_implicit_id_order_of_the_api_walks_too(graph, dicts):
     assert query_results(query=query(limit=50)).count() == len(again)
 
 
-def test_a_stale_answer_still_gives_every_row(graph, dicts):
-    """The statement is exact even when a subtype was written between the
-    question and the run: here the answer given is one the database no
-    longer holds."""
+@pytest.mark.parametrize(
+    ("entity", "prefix", "answer"),
+    [
+        ("Dict", "data.core.dict.", (DICT,)),
+        ("data.core.", "data.core.", (DICT,)),
+        ("data.core.", "data.core.", ("data.core.a.", INT, "data.core.z.")),
+    ],
+)
+def test_a_stale_answer_still_gives_every_row(graph, dicts, entity, prefix, answer):
+    """The statement is exact even when types were written or deleted
+    between the question and the run: here the answer given is one the
+    database does not hold."""
     graph.node(SUB_DICT, attributes={"v": 2})
-    builder = QueryBuilder.from_dict(query(order="asc", limit=40))
+    # A type that is the prefix itself: the first range includes its end.
+    graph.node(prefix, attributes={"v": 3})
+    builder = QueryBuilder.from_dict(query(entity, order="asc", limit=70))
 
     def stale(question):
         kind, _ = question
-        return False if kind == "every" else DICT
+        return False if kind == "every" else answer
 
     dialect = get_engine().dialect.name
     statement, _ = Compiler(builder, dialect, stale).statement()
     with get_engine().connect() as sa_connection:
         rows = [row[0] for row in sa_connection.execute(statement)]
-    assert rows == expected("asc", 0, 40)
+    assert rows == expected("asc", 0, 70, prefix)
     assert SUB_DICT in DbNode.objects.filter(id__in=rows).values_list(
         "node_type", flat=True
     )
+
+
+@pytest.mark.parametrize("order", ["asc", "desc"])
+def test_several_types_under_a_prefix_merge_in_id_order(graph, dicts, order):
+    for value in range(12):
+        graph.node(STRUCTURE, attributes={"v": value})
+        graph.node(SUB_DICT, attributes={"v": value})
+    for offset in (0, 11, 60):
+        window = {"limit": 9, "offset": offset}
+        got = ids(query("data.core.", order=order, **window))
+        assert got == expected(order, offset, 9, "data.core.")
+
+
+def test_more_types_than_a_walk_merges_still_answer(graph, dicts):
+    for index in range(WALK_TYPES + 2):
+        graph.node(f"data.core.kind{index}.Kind{index}.", attributes={"v": index})
+    got = ids(query("data.core.", order="asc", limit=25, offset=3))
+    assert got == expected("asc", 3, 25, "data.core.")
 
 
 @pytest.mark.skipif(
     connection.vendor != "sqlite",
     reason="PostgreSQL walks its primary key for these queries by itself",
 )
-def test_sqlite_walks_the_type_index_in_id_order(dicts):
-    builder = QueryBuilder.from_dict(query(limit=5))
+@pytest.mark.parametrize("entity", ["Dict", "data.core."])
+def test_sqlite_walks_the_type_index_in_id_order(graph, dicts, entity):
+    # Not every node under the prefix: else no type filter is needed.
+    graph.node(CALCJOB)
+    builder = QueryBuilder.from_dict(query(entity, limit=5))
     builder.order_by({"d": ["id"]})
     statement, _, _ = builder._statement("sqlite")
     sql = str(
