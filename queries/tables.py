@@ -64,6 +64,8 @@ class AwareDateTime(TypeDecorator):
 
 # 32 lowercase hex digits: a UUID as Django keeps it on SQLite.
 _HEX32 = re.compile("[0-9a-f]{32}")
+# The canonical form, as PostgreSQL prints a uuid.
+_CANONICAL = re.compile("[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}")
 
 
 class UUIDText(TypeDecorator):
@@ -84,6 +86,9 @@ class UUIDText(TypeDecorator):
     def process_result_value(self, value: Any, dialect: Dialect) -> Any:
         if value is None:
             return None
+        if isinstance(value, str) and _CANONICAL.fullmatch(value):
+            # PostgreSQL's form: already what is returned.
+            return value
         if isinstance(value, str) and _HEX32.fullmatch(value):
             # SQLite's form, as Django writes it: dashes put in, which is
             # what uuid.UUID would print, at a fifth of the cost per row.

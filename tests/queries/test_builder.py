@@ -437,6 +437,8 @@ def test_uuids_come_back_in_their_canonical_form(graph):
         "1b4e28ba2fa111d2883f0016d3cca427",
         "1B4E28BA2FA111D2883F0016D3CCA427",
         "1b4e28ba-2fa1-11d2-883f-0016d3cca427",
+        "1B4E28BA-2FA1-11D2-883F-0016D3CCA427",
+        "{1b4e28ba-2fa1-11d2-883f-0016d3cca427}",
         uuid.UUID("1b4e28ba-2fa1-11d2-883f-0016d3cca427"),
     ],
 )
