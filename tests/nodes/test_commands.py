@@ -53,6 +53,21 @@ def test_show_as_json(chain):
     ]
 
 
+def test_show_as_json_prints_attribute_keys_sorted_on_both_databases(chain):
+    _, calc, _ = chain
+    # Written out of order, and so that PostgreSQL's order (shorter keys
+    # first) is not the sorted one either.
+    calc.attributes = {"b": 1, "aa": {"d": [{"z": 1, "y": 2}], "c": 2}}
+    calc.extras = {"q": 1, "pp": 2}
+    calc.save()
+    output = run("show", calc.pk, "--format", "json")
+    assert '"aa": {\n      "c": 2,\n      "d": [\n        {\n          "y": 2' in output
+    assert output.index('"aa"') < output.index('"b"')
+    assert output.index('"pp"') < output.index('"q"')
+    # The top level keeps its reading order.
+    assert list(json.loads(output))[:3] == ["id", "uuid", "node_type"]
+
+
 def test_show_of_a_missing_node_is_a_command_error():
     with pytest.raises(CommandError, match="no node with pk 4242"):
         run("show", 4242)

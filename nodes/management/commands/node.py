@@ -16,6 +16,11 @@ from nodes import bulk, services
 from nodes.models import DbNode
 
 
+def sorted_keys(value: Any) -> Any:
+    """``value`` with the keys of every object in it in sorted order."""
+    return json.loads(json.dumps(value, sort_keys=True))
+
+
 class Command(BaseCommand):
     help = (
         "Work with nodes: 'show ID', 'delete IDS', 'repo ls ID [PATH]', "
@@ -142,8 +147,10 @@ class Command(BaseCommand):
             # Comments and logs are other apps' rows that point at the node.
             "comments": node.dbcomments.count(),
             "logs": node.dblogs.count(),
-            "attributes": node.attributes,
-            "extras": node.extras,
+            # PostgreSQL gives jsonb keys in its own order, SQLite as they
+            # were written: sorted, both print the same.
+            "attributes": sorted_keys(node.attributes),
+            "extras": sorted_keys(node.extras),
             "incoming": [
                 {"id": link.input_id, "label": link.label, "type": link.type}
                 for link in incoming
