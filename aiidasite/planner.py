@@ -15,9 +15,12 @@ done there.
 
 from __future__ import annotations
 
+import logging
 from collections.abc import Mapping
 
-from django.db import DEFAULT_DB_ALIAS, connections
+from django.db import DEFAULT_DB_ALIAS, DatabaseError, connections, transaction
+
+logger = logging.getLogger(__name__)
 
 # PostgreSQL's defaults for autovacuum_analyze_threshold and
 # autovacuum_analyze_scale_factor.
@@ -30,10 +33,14 @@ def refresh_statistics(
 ) -> list[str]:
     """``ANALYZE`` the tables of ``written`` (table name -> rows written) whose
     writes reach autovacuum's threshold against the row count of their last
-    statistics; the names of those analyzed, in order (none on SQLite).
+    statistics; the names of those analyzed, in order, a table locked by
+    another session among them (none on SQLite or after a refusal).
 
     Runs inside or outside a transaction; the new statistics are seen by
-    other sessions once it commits.
+    other sessions once it commits. The writes it follows are done: a table
+    another session holds locked against ``ANALYZE`` (a running ``VACUUM``
+    or ``ANALYZE``, ``CREATE INDEX CONCURRENTLY``) is skipped rather than
+    waited for, and a refusal (a statement timeout) is logged, not raised.
     """
     connection = connections[using]
     if connection.vendor != "postgresql":
@@ -53,7 +60,14 @@ def refresh_statistics(
             if name in sizes
             and written[name] >= ANALYZE_THRESHOLD + ANALYZE_SCALE_FACTOR * sizes[name]
         ]
-        if stale:
-            quote = connection.ops.quote_name
-            cursor.execute("ANALYZE " + ", ".join(map(quote, stale)))
+    if not stale:
+        return []
+    quote = connection.ops.quote_name
+    try:
+        # A savepoint inside a caller's transaction: a refusal leaves it usable.
+        with transaction.atomic(using=using), connection.cursor() as cursor:
+            cursor.execute("ANALYZE (SKIP_LOCKED) " + ", ".join(map(quote, stale)))
+    except DatabaseError as exc:
+        logger.warning("ANALYZE of %s refused: %s", ", ".join(stale), exc)
+        return []
     return stale

@@ -56,6 +56,48 @@ def test_writes_under_the_threshold_of_a_known_table_analyze_nothing():
     assert refresh_statistics({"no_such_table": 10_000}) == []
 
 
+def locking_session(table: str):
+    """A second session holding ``table`` locked against ANALYZE (as a
+    running VACUUM does), but not against writes."""
+    import psycopg2
+
+    settings = connection.settings_dict
+    other = psycopg2.connect(
+        dbname=settings["NAME"],
+        user=settings["USER"],
+        password=settings["PASSWORD"],
+        host=settings["HOST"],
+        port=settings["PORT"] or None,
+    )
+    with other.cursor() as cursor:
+        cursor.execute(f"LOCK TABLE {table} IN SHARE UPDATE EXCLUSIVE MODE")
+    return other
+
+
+@on_postgresql
+def test_a_table_another_session_holds_is_skipped_not_waited_for(generated):
+    other = locking_session("db_dbnode")
+    try:
+        with connection.cursor() as cursor:
+            # Should ANALYZE wait, the test fails rather than hangs.
+            cursor.execute("SET lock_timeout = '20s'")
+        try:
+            summary = archive_import(str(generated))
+        finally:
+            with connection.cursor() as cursor:
+                cursor.execute("RESET lock_timeout")
+        # The import is whole, the locked table left for later, the others
+        # analyzed.
+        assert summary.nodes_new == 300
+        assert estimated_rows("db_dbnode") != 300
+        assert estimated_rows("db_dblink") == summary.links_new > 0
+    finally:
+        other.rollback()
+        other.close()
+    assert refresh_statistics({"db_dbnode": 300}) == ["db_dbnode"]
+    assert estimated_rows("db_dbnode") == 300
+
+
 @pytest.mark.skipif(connection.vendor != "sqlite", reason="SQLite only")
 def test_sqlite_is_left_without_statistics(generated):
     archive_import(str(generated))
