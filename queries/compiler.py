@@ -122,6 +122,8 @@ FIELDS = {
     "authinfo": ("id", "aiidauser_id", "dbcomputer_id", "enabled", "metadata"),
 }
 PROVENANCE_LINK_TYPES = ("create", "input_calc")
+# Relations joined through a recursive closure of the provenance links.
+CLOSURE_RELATIONS = ("with_ancestors", "with_descendants")
 COMPARISONS = {"==": eq, ">": gt, ">=": ge, "<": lt, "<=": le}
 JSON_ONLY_OPERATORS = (
     "has_key",
@@ -381,6 +383,10 @@ class Compiler:
         known ones, each a branch of its own: empty, they cost one index
         seek, so the statement stays exact whatever was written since.
         PostgreSQL walks its primary key for such queries itself.
+
+        Not through ancestors or descendants: each branch would build the
+        whole closure of the prefix's nodes again before its first row (13
+        branches took 110 ms where one sort took 8 ms at 2,000 nodes).
         """
         path, order = self.builder._path, self.builder._order
         first = path[0]
@@ -389,6 +395,7 @@ class Compiler:
             or self.ask is None
             or self.builder._limit is None
             or self.builder._distinct
+            or any(vertex.relation in CLOSURE_RELATIONS for vertex in path)
             or first.kind != "node"
             or not first.node_type
             or len(order) != 1

@@ -155,3 +155,37 @@ def test_sqlite_walks_the_type_index_in_id_order(graph, dicts, entity):
     # The only type by equality: the rows of the index come in id order.
     assert any("(node_type=?)" in step for step in plan), plan
     assert "MERGE (UNION ALL)" in plan, plan
+
+
+@pytest.mark.parametrize("relation", ["with_ancestors", "with_descendants"])
+def test_a_closure_is_built_once_and_its_rows_come_in_id_order(graph, relation):
+    statements.forget()
+    structures = [graph.node(STRUCTURE) for _ in range(4)]
+    dicts = [graph.node(DICT) for _ in range(4)]
+    calcs = [graph.node(CALCJOB) for _ in range(4)]
+    for structure, parameters, calc in zip(structures, dicts, calcs, strict=True):
+        graph.link(structure, calc, "input_calc", "structure")
+        graph.link(parameters, calc, "input_calc", "parameters")
+        graph.link(calc, graph.node(DICT), "create", "output_parameters")
+    data = {
+        "path": [
+            {"entity": "data.core.", "tag": "d"},
+            {"entity": "node", "tag": "n", relation: "d"},
+        ],
+        "project": {"d": ["id"], "n": ["id"]},
+        "order_by": [{"d": [{"id": {"order": "desc"}}]}],
+        "limit": 5,
+        "offset": 1,
+    }
+    builder = QueryBuilder.from_dict(data)
+    statement, _, _ = builder._statement(get_engine().dialect.name)
+    sql = str(statement.compile(dialect=get_engine().dialect))
+    # One closure of the prefix's nodes, not one per type under it.
+    assert sql.count("(start_id, node_id) AS") == 1, sql
+    rows = [tuple(row) for row in builder.all()]
+    full = QueryBuilder.from_dict({**data, "limit": None, "offset": None}).all()
+    starts = sorted((row[0] for row in full), reverse=True)
+    assert [row[0] for row in rows] == starts[1:6]
+    # Inputs reach their calculation and its output; outputs reach their
+    # calculation and its two inputs.
+    assert len(full) == (16 if relation == "with_ancestors" else 12)
