@@ -4,6 +4,7 @@ from typing import Any
 
 from django.apps import AppConfig
 from django.core.signals import setting_changed
+from django.db.backends.signals import connection_created
 
 
 def _reset_on_databases_change(*, setting: str, **kwargs: Any) -> None:
@@ -18,4 +19,7 @@ class QueriesConfig(AppConfig):
     verbose_name = "Queries"
 
     def ready(self) -> None:
+        from queries import casefold
+
         setting_changed.connect(_reset_on_databases_change)
+        connection_created.connect(casefold.register)

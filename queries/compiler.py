@@ -22,6 +22,7 @@ from django.utils import timezone
 from sqlalchemy.sql.elements import ColumnElement
 
 from aiidasite.exceptions import InputValidationError
+from queries import casefold
 from queries.bound import one_of
 from queries.jsonpath import JSON_TYPES, JsonPath, is_scalar
 from queries.limits import check_integer
@@ -194,6 +195,15 @@ def like(column: Any, pattern: str, dialect: str) -> ColumnElement[bool]:
         else:
             glob.append(f"[{char}]" if char in "*?[" else char)
     return column.op("GLOB", return_type=sa.Boolean)("".join(glob))
+
+
+def ilike(column: Any, pattern: str, dialect: str) -> ColumnElement[bool]:
+    """Case-insensitive ``LIKE`` on both databases, for every letter that
+    has a lower case (SQLite's own folds ASCII only: see
+    :mod:`queries.casefold`)."""
+    if dialect != "sqlite":
+        return column.ilike(pattern, escape="\\")
+    return like(getattr(sa.func, casefold.LOWER)(column), pattern.lower(), dialect)
 
 
 def starts_with(column: Any, prefix: str, dialect: str) -> ColumnElement[bool]:
@@ -788,7 +798,7 @@ class Compiler:
                 )
             if operator == "like":
                 return like(column, value, self.dialect)
-            return column.ilike(value, escape="\\")
+            return ilike(column, value, self.dialect)
         value = _coerce(column, value, field)
         if value is None:
             if operator != "==":
@@ -823,7 +833,7 @@ class Compiler:
                 raise InputValidationError(f"{field!r}: {operator!r} takes a string.")
             if operator == "like":
                 return like(path.string(), value, self.dialect)
-            return path.string().ilike(value, escape="\\")
+            return ilike(path.string(), value, self.dialect)
         if operator == "has_key":
             return path.has_key(value)
         if operator == "contains":

@@ -447,3 +447,21 @@ def test_a_uuid_column_reads_every_form_a_driver_gives(stored):
     read = column.type.process_result_value
     assert read(stored, None) == "1b4e28ba-2fa1-11d2-883f-0016d3cca427"
     assert read(None, None) is None
+
+
+@pytest.mark.parametrize("pattern", ["ü%", "Ü%", "üBER", "ÜBER", "%é%", "%É%"])
+def test_ilike_folds_every_letter_on_both_databases(graph, pattern):
+    graph.node(INT, label="Über", attributes={"word": "Über"})
+    graph.node(INT, label="über", attributes={"word": "über"})
+    graph.node(INT, label="École", attributes={"word": "École"})
+    graph.node(INT, label="uber", attributes={"word": "uber"})
+    wanted = sorted(
+        label
+        for label in ("Über", "über", "École")
+        if (pattern.strip("%").lower() in label.lower())
+        and (pattern.endswith("%") or label.lower() == pattern.lower())
+    )
+    assert labels({"label": {"ilike": pattern}}, "Int") == wanted
+    assert labels({"attributes.word": {"ilike": pattern}}, "Int") == wanted
+    # Still a pattern: an escaped wildcard is a plain character.
+    assert labels({"label": {"ilike": "Ü\\%"}}, "Int") == []
