@@ -453,6 +453,18 @@ class QueryBuilder:
         self._order = order
         return self
 
+    def order_by_ids(self) -> QueryBuilder:
+        """Order by every entity's id in path order, each link's after its
+        node's: rows sharing the first entity (a node and each of its
+        outputs) then also come in one order, so offset pages never
+        overlap. Replaces any earlier order."""
+        order = []
+        for vertex in self._path:
+            order.append({vertex.tag: ["id"]})
+            if vertex.edge_tag:
+                order.append({vertex.edge_tag: ["id"]})
+        return self.order_by(order)
+
     @staticmethod
     def _order_item(item: Any) -> dict[str, dict[str, str]]:
         if isinstance(item, str):

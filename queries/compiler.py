@@ -408,9 +408,8 @@ class Compiler:
             or any(vertex.relation in CLOSURE_RELATIONS for vertex in path)
             or first.kind != "node"
             or not first.node_type
-            or len(order) != 1
+            or not order
             or list(order[0]) != [first.tag]
-            or len(order[0][first.tag]) != 1
             or list(order[0][first.tag][0]) != ["id"]
         ):
             return None
@@ -432,22 +431,47 @@ class Compiler:
             compiler = Compiler(self.builder, self.dialect, self.ask)
             compiler.walk = walk
             select, projections, columns = compiler._select()
-            walk_id = compiler.aliases[first.tag].c.id.label("walk")
-            branches.append(select.add_columns(walk_id))
-        desc = order[0][first.tag][0]["id"]["order"] == "desc"
-        walk = sa.literal_column("walk")
+            # What the merge sorts by is selected, as a compound's ORDER BY
+            # must name its columns: the first id, then any further keys.
+            keys = compiler._order()
+            branches.append(
+                select.add_columns(
+                    *(key.label(f"walk{i}") for i, (key, _) in enumerate(keys))
+                )
+            )
+        descending = [desc for _, desc in keys]
+
+        def sorted_by(column: Callable[[str], Any]) -> list[Any]:
+            return [
+                (
+                    column(f"walk{i}").desc() if desc else column(f"walk{i}").asc()
+                ).nulls_last()
+                for i, desc in enumerate(descending)
+            ]
+
         merged = (
             sa.union_all(*branches)
-            .order_by(walk.desc() if desc else walk.asc())
+            .order_by(*sorted_by(sa.literal_column))
             .limit(self.builder._limit)
         )
         if self.builder._offset:
             merged = merged.offset(self.builder._offset)
         rows = merged.subquery("walked")
         statement = sa.select(*(rows.c[column.name] for column in columns)).order_by(
-            rows.c.walk.desc() if desc else rows.c.walk.asc()
+            *sorted_by(lambda name: rows.c[name])
         )
         return statement, projections
+
+    def _order(self) -> list[tuple[Any, bool]]:
+        """The query's order: ``(expression, descending)`` pairs, in turn."""
+        return [
+            (expression, how["order"] == "desc")
+            for spec in self.builder._order
+            for tag, items in spec.items()
+            for item in items
+            for field, how in item.items()
+            for expression in self._order_expressions(tag, field, how.get("cast"))
+        ]
 
     def _select(self) -> tuple[sa.Select, list[Projection], list[Any]]:
         """The SELECT of the path, its filters and projections, without
@@ -484,14 +508,7 @@ class Compiler:
 
     def _statement(self) -> tuple[sa.Select, list[Projection]]:
         statement, projections, columns = self._select()
-        order = [
-            (expression, how["order"] == "desc")
-            for spec in self.builder._order
-            for tag, items in spec.items()
-            for item in items
-            for field, how in item.items()
-            for expression in self._order_expressions(tag, field, how.get("cast"))
-        ]
+        order = self._order()
         if self.builder._distinct and order:
             # DISTINCT rows cannot be ordered by what they do not show
             # (PostgreSQL refuses, SQLite picks any duplicate's value). The

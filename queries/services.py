@@ -206,8 +206,9 @@ def query_results(
 
     The cap (``AIIDASITE_QUERY_MAX_ROWS``, default 10,000) and the statement
     timeout (``AIIDASITE_QUERY_TIMEOUT_MS``, default 30,000) come from the
-    settings. A query without an order is ordered by its first entity's id,
-    so pages do not overlap. With ``hide_emails`` users' e-mails come out as
+    settings. A query without an order is ordered by its entities' ids
+    (:meth:`~queries.builder.QueryBuilder.order_by_ids`), so pages do not
+    overlap. With ``hide_emails`` users' e-mails come out as
     ``None`` and may not be filtered or ordered on.
 
     :raises InputValidationError: a malformed query, or one holding an
@@ -220,7 +221,7 @@ def query_results(
         raise NotExistent("auth infos are shown to staff only")
     data = builder._parts()
     if not data["order_by"] and not data["distinct"]:
-        builder.order_by({builder.tags()[0]: ["id"]})
+        builder.order_by_ids()
     return QueryResults(
         builder,
         max_rows=getattr(settings, "AIIDASITE_QUERY_MAX_ROWS", DEFAULT_MAX_ROWS),

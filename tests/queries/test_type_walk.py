@@ -7,13 +7,13 @@ from __future__ import annotations
 import pytest
 from django.db import connection
 
-from nodes.models import DbNode
+from nodes.models import DbLink, DbNode
 from queries import statements
 from queries.builder import QueryBuilder
 from queries.compiler import WALK_TYPES, Compiler
 from queries.services import query_results
 from queries.session import get_engine
-from tests.queries.conftest import CALCJOB, DICT, INT, STRUCTURE
+from tests.queries.conftest import CALCJOB, DICT, INT, STRUCTURE, WORKCHAIN
 
 pytestmark = pytest.mark.django_db
 
@@ -189,3 +189,62 @@ def test_a_closure_is_built_once_and_its_rows_come_in_id_order(graph, relation):
     # Inputs reach their calculation and its output; outputs reach their
     # calculation and its two inputs.
     assert len(full) == (16 if relation == "with_ancestors" else 12)
+
+
+@pytest.fixture
+def outputs(graph):
+    """Calculations with several outputs each, linked in falling id order
+    (so a table's own order is not the ids'), and a workflow that returns
+    one output under two labels."""
+    statements.forget()
+    for index in range(5):
+        calc = graph.node(CALCJOB, attributes={"v": index})
+        made = [graph.node(DICT, attributes={"v": index}) for _ in range(4)]
+        for number, output in enumerate(reversed(made)):
+            graph.link(calc, output, "create", f"out_{number}")
+        workflow = graph.node(WORKCHAIN)
+        for label in ("second", "first"):
+            graph.link(workflow, made[0], "return", label)
+        graph.node(INT)
+
+
+def joined(limit: int | None = None, offset: int = 0) -> dict:
+    data = {
+        "path": [
+            {"entity": "process.", "tag": "c"},
+            {"entity": "node", "tag": "o", "with_incoming": "c"},
+        ],
+        "project": {"c": ["id"], "o": ["id"], "c--o": ["id", "label"]},
+        "offset": offset,
+    }
+    if limit is not None:
+        data["limit"] = limit
+    return data
+
+
+def test_pages_of_a_joined_query_come_in_every_id_order_and_never_overlap(outputs):
+    def rows(**window) -> list[tuple]:
+        results = query_results(query=joined(**window))
+        return [
+            (row["c"]["id"], row["o"]["id"], row["c--o"]["id"])
+            for row in results[0 : window.get("limit") or 10_000]
+        ]
+
+    every = rows()
+    assert every == sorted(every)
+    assert len(every) == len(set(every)) == 30
+    pages = [rows(limit=7, offset=offset) for offset in range(0, 35, 7)]
+    assert all(pages)
+    assert [row for page in pages for row in page] == every
+
+
+def test_a_walked_join_merges_in_every_id_order(outputs):
+    data = joined(limit=9, offset=4)
+    data["order_by"] = [{"c": ["id"]}, {"o": [{"id": "desc"}]}, {"c--o": ["id"]}]
+    got = QueryBuilder.from_dict(data).all()
+    links = DbLink.objects.filter(input__node_type__startswith="process.")
+    full = sorted(
+        ([link.input_id, link.output_id, link.pk, link.label] for link in links),
+        key=lambda row: (row[0], -row[1], row[2]),
+    )
+    assert got == full[4:13]
