@@ -6,7 +6,8 @@ indexed column. A detail page, an admin change form and ``node show`` each
 look one object up, so :class:`PreparedLookup` compiles the statement the
 first time a connection needs it and afterwards only binds the new value,
 runs the statement and builds the object the way Django's ``ModelIterable``
-does (same converters, same ``from_db``, same ``select_related`` objects).
+does (same converters, same ``select_related`` objects; what ``from_db``
+makes, see :mod:`aiidasite.instances`).
 
 PostgreSQL would still parse and plan the statement on every call, which
 costs more than running it: there it is also prepared (``PREPARE``) once per
@@ -26,6 +27,8 @@ from typing import Any
 from django.db import DEFAULT_DB_ALIAS, connections
 from django.db.models import Model, QuerySet
 from django.db.models.query import get_related_populators
+
+from aiidasite import instances
 
 # A value no lookup is ever asked for: it marks where the real one is bound.
 _PLACEHOLDER = -7_301_942_615_398_271
@@ -66,10 +69,9 @@ class _Statement:
     # (column, its converters, its expression): Django's converters, applied
     # without the generator ``SQLCompiler.apply_converters`` builds per row.
     converters: tuple[tuple[int, tuple[Any, ...], Any], ...]
-    model: type[Model]
-    init_list: list[str]
+    make: instances.Maker
     fields: slice
-    populators: list[Any]
+    related: tuple[instances.Related, ...]
 
 
 class PreparedLookup:
@@ -111,13 +113,17 @@ class PreparedLookup:
                         [column for column, *_ in compiler.select]
                     ).items()
                 ),
-                model=klass_info["model"],
-                init_list=[
-                    column.target.attname
-                    for column, *_ in compiler.select[start : last + 1]
-                ],
+                make=instances.Maker(
+                    klass_info["model"],
+                    [
+                        column.target.attname
+                        for column, *_ in compiler.select[start : last + 1]
+                    ],
+                ),
                 fields=slice(start, last + 1),
-                populators=get_related_populators(klass_info, compiler.select, using),
+                related=instances.related(
+                    get_related_populators(klass_info, compiler.select, using)
+                ),
             )
             self._statements[connection] = statement
         return statement
@@ -185,7 +191,6 @@ class PreparedLookup:
                 for converter in converters:
                     value = converter(value, expression, connection)
                 row[column] = value
-        obj = statement.model.from_db(using, statement.init_list, row[statement.fields])
-        for populator in statement.populators:
-            populator.populate(row, obj)
+        obj = statement.make(row[statement.fields], using)
+        instances.populate(statement.related, row, obj)
         return obj

@@ -34,6 +34,59 @@ def test_a_node_read_twice_equals_the_orm_row(user):
         assert found._state.adding is False
 
 
+def test_deferred_fields_are_those_the_orm_defers_and_load_when_read(
+    user, django_assert_num_queries
+):
+    node = DbNode.objects.create(
+        node_type="data.core.int.Int.", user=user, attributes={"value": 3}
+    )
+
+    def build(pk):
+        return (
+            DbNode.objects.select_related("user")
+            .only("label", "user__email")
+            .filter(pk=pk)
+        )
+
+    found = PreparedLookup(build).get(node.pk)
+    expected = build(node.pk).get()
+    assert found.get_deferred_fields() == expected.get_deferred_fields()
+    assert found.user.get_deferred_fields() == expected.user.get_deferred_fields()
+    with django_assert_num_queries(1):
+        assert found.attributes == {"value": 3}
+    assert found._state.db == "default"
+
+
+def test_a_nullable_relation_without_a_row_is_none_without_a_query(
+    user, django_assert_num_queries
+):
+    node = DbNode.objects.create(node_type="data.core.int.Int.", user=user)
+    by_pk = PreparedLookup(
+        lambda pk: DbNode.objects.select_related("user", "dbcomputer").filter(pk=pk)
+    )
+    found = by_pk.get(node.pk)
+    with django_assert_num_queries(0):
+        assert found.dbcomputer is None
+        assert found.user.username == "alice"
+
+
+def test_init_signals_are_sent_while_a_receiver_is_connected(user):
+    from django.db.models.signals import post_init
+
+    node = DbNode.objects.create(node_type="data.core.int.Int.", user=user)
+    seen = []
+
+    def receiver(sender, instance, **kwargs):
+        seen.append((sender, instance.pk))
+
+    post_init.connect(receiver)
+    try:
+        BY_PK.get(node.pk)
+    finally:
+        post_init.disconnect(receiver)
+    assert seen == [(DbNode, node.pk), (user.__class__, user.pk)]
+
+
 def test_a_missing_row_is_none(user):
     assert BY_PK.get(10**12) is None
 
@@ -75,7 +128,6 @@ def test_placeholders_are_numbered_and_percent_signs_unescaped():
     assert numbered("SELECT 1 WHERE a = %s AND b LIKE '%%x' AND c = %s") == (
         "SELECT 1 WHERE a = $1 AND b LIKE '%x' AND c = $2"
     )
-
 
 
 needs_postgresql = pytest.mark.skipif(
