@@ -5,7 +5,7 @@ from __future__ import annotations
 import json
 from pathlib import Path
 
-from bench.registry import Stopwatch, Timing, workload
+from bench.registry import Stopwatch, Timing, settle, workload
 
 
 @workload("settings.set", small=1_000, medium=5_000, large=20_000)
@@ -56,6 +56,7 @@ def settings_get(n: int, workdir: Path) -> Timing:
     keys = [f"bench.get.{i}" for i in range(n)]
     for i, key in enumerate(keys):
         manager.set(key, {"index": i})
+    settle()
     ours, reference = Stopwatch(), Stopwatch()
     with ours():
         for key in keys:
