@@ -32,6 +32,8 @@ from aiidasite import instances
 
 # A value no lookup is ever asked for: it marks where the real one is bound.
 _PLACEHOLDER = -7_301_942_615_398_271
+# The attribute of a Django connection holding its lookups' statements.
+_KEPT = "_aiidasite_prepared_lookups"
 # Names of the statements prepared on PostgreSQL sessions, one per lookup.
 _NAMES = itertools.count(1)
 # Runs of a lookup on one PostgreSQL session before it is prepared afresh.
@@ -85,7 +87,6 @@ class PreparedLookup:
     def __init__(self, build: Callable[[Any], QuerySet], *, text: bool = False) -> None:
         self.build = build
         self.placeholder: Any = str(_PLACEHOLDER) if text else _PLACEHOLDER
-        self._statements: weakref.WeakKeyDictionary = weakref.WeakKeyDictionary()
         self.name = f"aiidasite_lookup_{next(_NAMES)}"
         # The driver's connections (database sessions) it is prepared on, with
         # the runs left on each before it is prepared afresh: a reconnection
@@ -93,7 +94,13 @@ class PreparedLookup:
         self._sessions: weakref.WeakKeyDictionary = weakref.WeakKeyDictionary()
 
     def _statement(self, connection: Any, using: str) -> _Statement:
-        statement = self._statements.get(connection)
+        # Kept on the connection itself: a statement's converters hold the
+        # connection, so a weak map from connections to statements would
+        # keep every thread's connection alive (and its database handle
+        # open) after the thread ended. On the connection they form a
+        # cycle the collector frees with it.
+        kept = connection.__dict__.setdefault(_KEPT, {})
+        statement = kept.get(self.name)
         if statement is None:
             query = self.build(self.placeholder).using(using).query
             compiler = query.get_compiler(using=using)
@@ -125,7 +132,7 @@ class PreparedLookup:
                     get_related_populators(klass_info, compiler.select, using)
                 ),
             )
-            self._statements[connection] = statement
+            kept[self.name] = statement
         return statement
 
     def get(self, value: Any, *, using: str = DEFAULT_DB_ALIAS) -> Model | None:

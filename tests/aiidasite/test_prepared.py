@@ -2,8 +2,12 @@
 
 from __future__ import annotations
 
+import gc
+import threading
+
 import pytest
-from django.db import DatabaseError, DataError, connection, transaction
+from django.db import DatabaseError, DataError, connection, connections, transaction
+from django.db.backends.base.base import BaseDatabaseWrapper
 
 from aiidasite import prepared
 from aiidasite.prepared import PreparedLookup, numbered
@@ -213,3 +217,29 @@ def test_a_lookup_due_for_a_new_plan_in_an_aborted_transaction_runs_after_it(
         by_pk.get(node.pk)
     assert by_pk.get(node.pk).pk == node.pk
     assert by_pk.get(node.pk).pk == node.pk
+
+
+@pytest.mark.django_db(transaction=True)
+def test_a_thread_s_connection_is_freed_when_the_thread_ends():
+    """A statement kept for a thread's connection must not keep that
+    connection alive after the thread (a development server's request) ends."""
+    lookup = PreparedLookup(lambda value: DbNode.objects.filter(pk=value))
+
+    def alive() -> int:
+        gc.collect()
+        objects = gc.get_objects()
+        return sum(issubclass(type(item), BaseDatabaseWrapper) for item in objects)
+
+    def request() -> None:
+        try:
+            assert lookup.get(1) is None
+        finally:
+            connections.close_all()
+
+    lookup.get(1)
+    before = alive()
+    for _ in range(5):
+        thread = threading.Thread(target=request)
+        thread.start()
+        thread.join()
+    assert alive() == before
