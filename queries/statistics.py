@@ -191,9 +191,12 @@ def creation_statistics(
             .where(*where)
             .group_by(node.c.node_type)
         )
+    if count_index:
+        type_rows = _every_user_rows(alias, "types", by_type)
     # A Core connection: the ORM session's bookkeeping buys nothing here.
     with get_engine(alias).connect() as session:
-        type_rows = session.execute(by_type).all()
+        if not count_index:
+            type_rows = session.execute(by_type).all()
         types = {row[0]: row[1] for row in type_rows}
         if not type_rows:
             days: dict[str, int] = {}
@@ -259,23 +262,30 @@ def _postgresql_counts_statement(one_user: bool) -> sa.Select:
     return statement
 
 
-# What the statement of every user's counts sent the driver, per alias: it
-# runs prepared on the driver's cursor, as the QueryBuilder's kept ones do,
-# without SQLAlchemy's pipeline (a fifth of a statistics request).
-_EVERY_USER: dict[str, driver.Sent] = {}
+# What the statements of every user's counts sent the driver, per alias and
+# statement: they run on the driver's cursor (prepared on PostgreSQL), as the
+# QueryBuilder's kept ones do, without SQLAlchemy's pipeline (a fifth of a
+# statistics request).
+_EVERY_USER: dict[tuple[str, str], driver.Sent] = {}
+
+
+def _every_user_rows(alias: str, name: str, statement: sa.Select) -> list[Any]:
+    """The rows of ``statement``, which binds no value, kept as ``name``."""
+    engine = get_engine(alias)
+    sent = _EVERY_USER.setdefault((alias, name), driver.Sent())
+    with driver.running(alias, engine, statement, sent) as cursor:
+        return driver.processed(
+            statement, engine.dialect, cursor, sent, cursor.fetchall()
+        )
 
 
 def _postgresql_counts(alias: str, user_pk: int | None) -> list[Any]:
-    statement = _postgresql_counts_statement(user_pk is not None)
-    engine = get_engine(alias)
     if user_pk is None:
-        sent = _EVERY_USER.setdefault(alias, driver.Sent())
-        with driver.running(alias, engine, statement, sent) as cursor:
-            return driver.processed(
-                statement, engine.dialect, cursor, sent, cursor.fetchall()
-            )
-    with engine.connect() as session:
-        return session.execute(statement, {"user_pk": user_pk}).all()
+        return _every_user_rows(alias, "counts", _postgresql_counts_statement(False))
+    with get_engine(alias).connect() as session:
+        return session.execute(
+            _postgresql_counts_statement(True), {"user_pk": user_pk}
+        ).all()
 
 
 def _postgresql_statistics(
