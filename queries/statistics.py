@@ -34,6 +34,7 @@ from typing import Any
 import sqlalchemy as sa
 from django.db import connections, transaction
 from django.utils import timezone
+from sqlalchemy.dialects import sqlite
 
 from queries import driver
 from queries.session import get_engine
@@ -160,12 +161,22 @@ def _sqlite_days_statement() -> sa.Select:
     return sa.select(day.c.key, count).select_from(day)
 
 
+@functools.cache
+def _sqlite_days_sql() -> str:
+    """:func:`_sqlite_days_statement` as SQLite's SQL: its one ``?`` is the
+    bounds. Run on the driver, it skips SQLAlchemy's pipeline per call."""
+    return str(_sqlite_days_statement().compile(dialect=sqlite.dialect()))
+
+
 def _sqlite_day_counts(
-    session: Any, first: str, last: str, zone: datetime.tzinfo
+    alias: str, first: str, last: str, zone: datetime.tzinfo
 ) -> dict[str, int]:
     starts = _day_starts(first, last, zone)
     bounds = json.dumps([[a[1], b[1]] for a, b in itertools.pairwise(starts)])
-    rows = session.execute(_sqlite_days_statement(), {"bounds": bounds}).all()
+    wrapper = connections[alias]
+    wrapper.ensure_connection()
+    with wrapper.wrap_database_errors:
+        rows = wrapper.connection.execute(_sqlite_days_sql(), (bounds,)).fetchall()
     return {starts[index][0]: n for index, n in rows if n}
 
 
@@ -182,30 +193,26 @@ def creation_statistics(
     dialect = get_engine(alias).dialect.name
     if dialect == "postgresql":
         return _postgresql_statistics(alias, user_pk, zone)
-    count_index = dialect == "sqlite" and user_pk is None
-    if count_index:
-        by_type = _sqlite_type_counts()
+    days: dict[str, int] = {}
+    if dialect == "sqlite" and user_pk is None:
+        # Every user's nodes: counted on the indexes.
+        type_rows = _every_user_rows(alias, "types", _sqlite_type_counts())
+        if type_rows:
+            first = min(row[2] for row in type_rows)
+            last = max(row[3] for row in type_rows)
+            days = _sqlite_day_counts(alias, first, last, zone)
     else:
         by_type = (
             sa.select(node.c.node_type, sa.func.count())
             .where(*where)
             .group_by(node.c.node_type)
         )
-    if count_index:
-        type_rows = _every_user_rows(alias, "types", by_type)
-    # A Core connection: the ORM session's bookkeeping buys nothing here.
-    with get_engine(alias).connect() as session:
-        if not count_index:
+        # A Core connection: the ORM session's bookkeeping buys nothing here.
+        with get_engine(alias).connect() as session:
             type_rows = session.execute(by_type).all()
-        types = {row[0]: row[1] for row in type_rows}
-        if not type_rows:
-            days: dict[str, int] = {}
-        elif count_index:
-            first = min(row[2] for row in type_rows)
-            last = max(row[3] for row in type_rows)
-            days = _sqlite_day_counts(session, first, last, zone)
-        else:
-            days = _grouped_day_counts(session, dialect, where, zone)
+            if type_rows:
+                days = _grouped_day_counts(session, dialect, where, zone)
+    types = {row[0]: row[1] for row in type_rows}
     return {
         "total": sum(types.values()),
         "types": dict(sorted(types.items())),
