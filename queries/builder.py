@@ -763,11 +763,7 @@ def _question(alias: str, question: Question, dialect: str) -> tuple[Any, driver
 def _answer(alias: str, question: Question, dialect: str) -> Any:
     """The database's answer to ``question`` (index seeks only)."""
     statement, sent = _question(alias, question, dialect)
-    engine = get_engine(alias)
-    with driver.running(alias, engine, statement, sent) as cursor:
-        rows = driver.processed(
-            statement, engine.dialect, cursor, sent, cursor.fetchall()
-        )
+    rows = driver.fetched(alias, get_engine(alias), statement, sent)
     if question[0] == "every":
         return bool(rows[0][0])
     return tuple(row[0] for row in rows) if len(rows) <= WALK_TYPES else None

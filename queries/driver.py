@@ -34,7 +34,7 @@ from django.db import connections
 from sqlalchemy import event
 from sqlalchemy.engine import Dialect, Engine
 
-__all__ = ["Sent", "listen", "processed", "running"]
+__all__ = ["Sent", "fetched", "listen", "processed", "running"]
 
 _noting = threading.local()
 # Statements prepared at most on one PostgreSQL session.
@@ -129,6 +129,15 @@ def _prepare(session: Any, cursor: Any, sent: Sent) -> str:
         oldest, _ = names.popitem(last=False)
         cursor.execute(f"DEALLOCATE {oldest}")
     return f"EXECUTE {sent.name}"
+
+
+def fetched(
+    alias: str, engine: Engine, statement: sa.Executable, sent: Sent
+) -> list[Any]:
+    """Every row of ``statement``, run as :func:`running` runs it and
+    converted as :func:`processed` converts them."""
+    with running(alias, engine, statement, sent) as cursor:
+        return processed(statement, engine.dialect, cursor, sent, cursor.fetchall())
 
 
 def processed(

@@ -278,12 +278,8 @@ _EVERY_USER: dict[tuple[str, str], driver.Sent] = {}
 
 def _every_user_rows(alias: str, name: str, statement: sa.Select) -> list[Any]:
     """The rows of ``statement``, which binds no value, kept as ``name``."""
-    engine = get_engine(alias)
     sent = _EVERY_USER.setdefault((alias, name), driver.Sent())
-    with driver.running(alias, engine, statement, sent) as cursor:
-        return driver.processed(
-            statement, engine.dialect, cursor, sent, cursor.fetchall()
-        )
+    return driver.fetched(alias, get_engine(alias), statement, sent)
 
 
 def _postgresql_counts(alias: str, user_pk: int | None) -> list[Any]:
